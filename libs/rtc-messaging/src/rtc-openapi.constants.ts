@@ -1,0 +1,33 @@
+/**
+ * The rules of the Volcengine RTC OpenAPI that this module enforces, in one place.
+ *
+ * Source: Volcengine RTC docs 6348/1164061 (SendUnicast, 2023-07-20), 6348/69828 (request structure),
+ * 6348/1178322 (response structure), as gathered in the project's volcengine-facts notes §1.4, §3, §5.
+ */
+
+/** Signing service name for RTC. */
+export const RTC_SERVICE = 'rtc';
+
+/** Region of the mainland China endpoint. */
+export const DEFAULT_REGION = 'cn-north-1';
+
+/** The RTC OpenAPI endpoint in mainland China. */
+export const DEFAULT_ENDPOINT = 'https://rtc.volcengineapi.com';
+
+/** API version of the messaging actions. */
+export const MESSAGING_API_VERSION = '2023-07-20';
+
+/** Text and binary messages are at most 64 KB; we read KB as 1,024 bytes (the docs do not say). */
+export const MAX_MESSAGE_BYTES = 65_536;
+
+/**
+ * The id rule for `From`, `To` (and `RoomId`): 1 to 128 of `a-z A-Z 0-9 _ @ - .`.
+ * Docs: SendUnicast `From` is `[a-zA-Z0-9_@\-\.]{1,128}`; 69828 gives the same set for every id.
+ */
+export const ID_PATTERN = /^[a-zA-Z0-9_@.\-]{1,128}$/;
+
+/** One AppId may make at most this many calls per second, summed over the four messaging actions. */
+export const MESSAGING_CALLS_PER_SECOND = 500;
+
+/** Go and Node SDKs time out after 10 s; we take the same default. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
