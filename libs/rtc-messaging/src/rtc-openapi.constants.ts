@@ -20,6 +20,12 @@ export const MESSAGING_API_VERSION = '2023-07-20';
 /** Text and binary messages are at most 64 KB; we read KB as 1,024 bytes (the docs do not say). */
 export const MAX_MESSAGE_BYTES = 65_536;
 
+/** BatchSendRoomUnicast messages are at most 20 KB (read as 20 × 1,024 bytes), text or binary. */
+export const MAX_BATCH_MESSAGE_BYTES = 20_480;
+
+/** BatchSendRoomUnicast takes at most this many recipients (`To` entries) per call. */
+export const MAX_BATCH_RECIPIENTS = 600;
+
 /**
  * The id rule for `From`, `To` (and `RoomId`): 1 to 128 of `a-z A-Z 0-9 _ @ - .`.
  * Docs: SendUnicast `From` is `[a-zA-Z0-9_@\-\.]{1,128}`; 69828 gives the same set for every id.

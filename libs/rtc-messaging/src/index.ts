@@ -1,0 +1,36 @@
+/**
+ * nestjs-volcengine-rtc: send Volcengine RTC server messages from NestJS.
+ * The public API; subpaths `./testing` and `./health` hold the parts with optional peers.
+ */
+export { RtcMessagingModule } from './rtc-messaging.module';
+export {
+  RtcMessagingModuleAsyncOptions,
+  RtcMessagingModuleForRootOptions,
+  RTC_MESSAGING_MODULE_OPTIONS,
+  RtcMessagingModuleExtras,
+} from './rtc-messaging.module-definition';
+export {
+  ResolvedRtcMessagingOptions,
+  resolveOptions,
+  RtcMessagingModuleOptions,
+} from './rtc-messaging.options';
+export { RTC_MESSAGING_OPTIONS } from './rtc-messaging.constants';
+export * from './rtc-openapi.constants';
+export * from './errors';
+export {
+  RtcSendResult,
+  SendOptions,
+  SendUnicastDto,
+  SendUnicastInput,
+  UnicastService,
+} from './unicast';
+export {
+  IsRtcId,
+  IsRtcMessage,
+  messageBytes,
+  RTC_VALIDATOR_OPTIONS,
+  toFieldViolations,
+  validateInput,
+} from './validation';
+export { MessagingResult, OpenApiEnvelope, OpenApiSuccess, RtcOpenApiClient } from './transport';
+export { Credentials, V4Signer } from './signing';

@@ -1,0 +1,43 @@
+import { Module } from '@nestjs/common';
+import { RTC_MESSAGING_OPTIONS } from './rtc-messaging.constants';
+import {
+  ConfigurableRtcMessagingModule,
+  RTC_MESSAGING_MODULE_OPTIONS,
+} from './rtc-messaging.module-definition';
+import { resolveOptions, RtcMessagingModuleOptions } from './rtc-messaging.options';
+import { RtcOpenApiClient, rtcHttpServiceProvider } from './transport';
+import { UnicastService } from './unicast';
+
+/**
+ * Sends Volcengine RTC server messages from a Nest application.
+ *
+ * @example Static options
+ * RtcMessagingModule.forRoot({ accessKeyId, secretAccessKey, appId, from: 'server_bot', isGlobal: true })
+ *
+ * @example Options from `@nestjs/config`
+ * RtcMessagingModule.forRootAsync({
+ *   imports: [ConfigModule],
+ *   inject: [ConfigService],
+ *   useFactory: (config: ConfigService) => ({
+ *     accessKeyId: config.getOrThrow('VOLC_ACCESSKEY'),
+ *     secretAccessKey: config.getOrThrow('VOLC_SECRETKEY'),
+ *     appId: config.getOrThrow('RTC_APP_ID'),
+ *     from: config.getOrThrow('RTC_FROM'),
+ *   }),
+ * })
+ */
+@Module({
+  providers: [
+    {
+      provide: RTC_MESSAGING_OPTIONS,
+      inject: [RTC_MESSAGING_MODULE_OPTIONS],
+      // Validated once, when the app boots: a bad option stops the boot naming the option.
+      useFactory: (options: RtcMessagingModuleOptions) => resolveOptions(options),
+    },
+    rtcHttpServiceProvider,
+    RtcOpenApiClient,
+    UnicastService,
+  ],
+  exports: [UnicastService, RtcOpenApiClient, RTC_MESSAGING_OPTIONS],
+})
+export class RtcMessagingModule extends ConfigurableRtcMessagingModule {}

@@ -1,0 +1,163 @@
+import type { ClientRequest } from 'node:http';
+import { HttpService } from '@nestjs/axios';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AxiosError, AxiosResponse } from 'axios';
+import { firstValueFrom } from 'rxjs';
+import {
+  RtcRateLimitedError,
+  RtcTransportError,
+  RtcUpstreamError,
+  UpstreamErrorDetails,
+} from '../errors';
+import { RTC_HTTP_SERVICE, RTC_MESSAGING_OPTIONS } from '../rtc-messaging.constants';
+import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';
+import { MESSAGING_API_VERSION, RTC_SERVICE } from '../rtc-openapi.constants';
+import { canonicalQueryString, V4Signer } from '../signing';
+import { OpenApiEnvelope } from './openapi-envelope';
+import { outcomeOfStatus, parseRetryAfter } from './outcome';
+
+/** When a throttled answer carries no `Retry-After`: the upstream counts calls per second. */
+const DEFAULT_THROTTLE_RETRY_MS = 1_000;
+
+/** A call the upstream accepted. */
+export interface OpenApiSuccess<TResult> {
+  readonly requestId: string;
+  readonly result: TResult;
+}
+
+/** Node error codes that mean no connection was made, so nothing was sent. */
+const CONNECT_FAILURES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/**
+ * The one place that talks HTTP to the RTC OpenAPI: signs the exact bytes it sends, posts them, and
+ * turns the answer into a result or a typed error. It knows nothing of DTOs.
+ */
+@Injectable()
+export class RtcOpenApiClient {
+  private readonly logger = new Logger('RtcMessaging');
+  private readonly signer: V4Signer;
+  private readonly signedHeaders: Readonly<Record<string, string>>;
+
+  constructor(
+    @Inject(RTC_HTTP_SERVICE) private readonly http: HttpService,
+    @Inject(RTC_MESSAGING_OPTIONS) private readonly options: ResolvedRtcMessagingOptions,
+  ) {
+    this.signer = new V4Signer(options.credentials, {
+      region: options.region,
+      service: RTC_SERVICE,
+    });
+    // Signed as the Go and Python SDKs do; `host` is what Node sends for this URL (no default port).
+    this.signedHeaders = { 'Content-Type': 'application/json', Host: options.endpoint.host };
+  }
+
+  /**
+   * Calls one OpenAPI action with a JSON body.
+   * @throws RtcUpstreamError when the upstream answered with an error
+   * @throws RtcRateLimitedError when it throttled the call
+   * @throws RtcTransportError when it could not be reached or did not answer
+   */
+  async call<TResult>(action: string, body: object): Promise<OpenApiSuccess<TResult>> {
+    const query = { Action: action, Version: MESSAGING_API_VERSION };
+    const url = `/?${canonicalQueryString(query)}`;
+    const payload = Buffer.from(JSON.stringify(body), 'utf8');
+    const headers = this.signer.sign({
+      method: 'POST',
+      query,
+      headers: this.signedHeaders,
+      body: payload,
+    });
+
+    let response: AxiosResponse<unknown>;
+    try {
+      response = await firstValueFrom(this.http.post<unknown>(url, payload, { headers }));
+    } catch (error) {
+      throw this.transportError(action, error);
+    }
+    return this.readAnswer<TResult>(action, response);
+  }
+
+  /**
+   * Checks that the endpoint answers HTTP within `timeoutMs`, without calling any action: an
+   * unsigned GET of `/` gets the gateway's `MissingParameter` answer, which proves it is reachable.
+   * @returns the HTTP status and how long the answer took
+   * @throws RtcTransportError when no answer came
+   */
+  async probe(timeoutMs: number): Promise<{ status: number; latencyMs: number }> {
+    const started = performance.now();
+    try {
+      const response = await firstValueFrom(this.http.get('/', { timeout: timeoutMs }));
+      return { status: response.status, latencyMs: Math.round(performance.now() - started) };
+    } catch (error) {
+      throw this.transportError('probe', error);
+    }
+  }
+
+  private readAnswer<TResult>(
+    action: string,
+    response: AxiosResponse<unknown>,
+  ): OpenApiSuccess<TResult> {
+    const { status } = response;
+    const envelope = response.data as Partial<OpenApiEnvelope<TResult>> | undefined;
+    const metadata =
+      typeof envelope === 'object' && envelope !== null ? envelope.ResponseMetadata : undefined;
+    const ok = status >= 200 && status < 300;
+
+    if (!metadata || typeof metadata !== 'object') {
+      this.logger.warn(`${action}: HTTP ${status} without an OpenAPI envelope`);
+      throw new RtcTransportError(
+        'bad_response',
+        ok ? 'unknown' : outcomeOfStatus(status),
+        `HTTP ${status} without an OpenAPI envelope`,
+      );
+    }
+    if (ok && !metadata.Error && envelope?.Result !== undefined) {
+      return { requestId: metadata.RequestId, result: envelope.Result };
+    }
+
+    const details: UpstreamErrorDetails = {
+      status,
+      code: metadata.Error?.Code ?? (ok ? 'MissingResult' : `HTTP${status}`),
+      codeN: metadata.Error?.CodeN || undefined,
+      requestId: metadata.RequestId,
+      upstreamMessage: metadata.Error?.Message,
+      retryAfterMs: parseRetryAfter(response.headers['retry-after']),
+    };
+    this.logger.debug(
+      `${action}: HTTP ${status} ${details.code}${details.requestId ? ` [RequestId ${details.requestId}]` : ''}`,
+    );
+    if (status === 429 || details.code.startsWith('FlowLimitExceeded')) {
+      throw new RtcRateLimitedError(details.retryAfterMs ?? DEFAULT_THROTTLE_RETRY_MS, details);
+    }
+    // A 2xx without an error but also without a Result is not a known acceptance.
+    throw new RtcUpstreamError(details, ok ? 'unknown' : outcomeOfStatus(status));
+  }
+
+  /**
+   * Whether the message may have been received decides the outcome: a failure before the request
+   * was fully written cannot have delivered it; one after (a timeout, a reset) may have.
+   */
+  private transportError(action: string, error: unknown): RtcTransportError {
+    const axiosError = error instanceof AxiosError ? error : undefined;
+    const code =
+      axiosError?.code ?? (error as NodeJS.ErrnoException | undefined)?.code ?? 'unknown';
+    const request = axiosError?.request as ClientRequest | undefined;
+    const written = request?.writableFinished === true;
+    // Never include the error's config or request: they hold the Authorization header.
+    const detail = `${code}${axiosError?.message ? ` (${axiosError.message})` : ''}`;
+    this.logger.warn(`${action}: ${detail}; request ${written ? 'was' : 'was not'} sent`);
+
+    if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
+      return new RtcTransportError('timeout', written ? 'unknown' : 'not_delivered', detail);
+    }
+    if (CONNECT_FAILURES.has(code) || !written) {
+      return new RtcTransportError('connect', 'not_delivered', detail);
+    }
+    return new RtcTransportError('reset', 'unknown', detail);
+  }
+}

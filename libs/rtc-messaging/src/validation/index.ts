@@ -1,0 +1,9 @@
+export { IsRtcId, RTC_ID_RULE } from './rtc-id.validator';
+export {
+  IsRtcMessage,
+  messageBytes,
+  MESSAGE_BASE64_RULE,
+  MESSAGE_NOT_EMPTY_RULE,
+  MESSAGE_SIZE_RULE,
+} from './rtc-message.validator';
+export { RTC_VALIDATOR_OPTIONS, toFieldViolations, validateInput } from './validate-input';
