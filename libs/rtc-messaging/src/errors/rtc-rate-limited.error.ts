@@ -1,5 +1,5 @@
 import { RtcError } from './rtc-error';
-import { UpstreamErrorDetails } from './rtc-upstream.error';
+import { describeUpstream, UpstreamErrorDetails } from './rtc-upstream.error';
 
 /**
  * Too many calls: either the upstream throttled this one (HTTP 429 / `FlowLimitExceeded*`,
@@ -17,8 +17,7 @@ export class RtcRateLimitedError extends RtcError {
   ) {
     super(
       upstream
-        ? `RTC OpenAPI throttled the call: HTTP ${upstream.status} ${upstream.code}` +
-            (upstream.requestId ? ` [RequestId ${upstream.requestId}]` : '')
+        ? `RTC OpenAPI throttled the call: ${describeUpstream(upstream)}`
         : `RTC call budget exhausted; retry in ${retryAfterMs} ms`,
     );
   }

@@ -1,22 +1,21 @@
-import { DeliveryOutcome, RtcError } from './rtc-error';
+import { RtcError } from './rtc-error';
 
 /**
- * How a call failed without an answer.
- * - `connect`: the connection could not be made (refused, DNS, TLS); nothing was sent.
- * - `timeout`: no answer within `timeoutMs`.
- * - `reset`: the connection broke after it was made.
- * - `bad_response`: an answer came that is not the OpenAPI envelope.
+ * Why the upstream could not be used, before it could have accepted anything.
+ * - `connect`: no connection (refused, DNS, TLS, reset before the request was written).
+ * - `timeout`: no connection within `timeoutMs`.
+ * - `bad_response`: a refusal that is not the OpenAPI envelope (e.g. an HTML page from a proxy).
  */
-export type TransportFailure = 'connect' | 'timeout' | 'reset' | 'bad_response';
+export type TransportFailure = 'connect' | 'timeout' | 'bad_response';
 
-/** The upstream could not be reached, or did not answer. */
+/** The upstream could not be reached; the message was not sent. */
 export class RtcTransportError extends RtcError {
+  readonly outcome = 'not_delivered' as const;
+
   constructor(
     readonly failure: TransportFailure,
-    readonly outcome: DeliveryOutcome,
     detail: string,
-    options?: { cause?: unknown },
   ) {
-    super(`RTC OpenAPI ${failure === 'timeout' ? 'timed out' : 'unreachable'}: ${detail}`, options);
+    super(`RTC OpenAPI unreachable (${failure}): ${detail}`);
   }
 }

@@ -1,4 +1,4 @@
-import { DeliveryOutcome, RtcError } from './rtc-error';
+import { RtcError } from './rtc-error';
 
 /** What the upstream said about a failed call (`ResponseMetadata.Error` and the HTTP status). */
 export interface UpstreamErrorDetails {
@@ -6,22 +6,33 @@ export interface UpstreamErrorDetails {
   readonly status: number;
   /** `Error.Code`, e.g. `InvalidParameter.IllegalTo`, `SignatureDoesNotMatch`. */
   readonly code: string;
-  /** `Error.CodeN`, the gateway's numeric code (0 or absent for service-level errors). */
+  /** `Error.CodeN`, the gateway's numeric code (absent for service-level errors). */
   readonly codeN?: number;
   /** `ResponseMetadata.RequestId`, to quote to Volcengine support. */
   readonly requestId?: string;
   /** `Error.Message`, the upstream's text. */
   readonly upstreamMessage?: string;
-  /** Seconds or date from a `Retry-After` header, as milliseconds. */
+  /** A `Retry-After` header (seconds or a date), as milliseconds from now. */
   readonly retryAfterMs?: number;
 }
 
+/** `HTTP 400 InvalidParameter.IllegalTo: … [RequestId …]` */
+export function describeUpstream(details: UpstreamErrorDetails): string {
+  return (
+    `HTTP ${details.status} ${details.code}` +
+    (details.codeN ? ` (${details.codeN})` : '') +
+    (details.upstreamMessage ? `: ${details.upstreamMessage}` : '') +
+    (details.requestId ? ` [RequestId ${details.requestId}]` : '')
+  );
+}
+
 /**
- * The upstream answered, and refused the call. Its outcome is `unknown` for 500 and 504 answers
- * (the service may have accepted the message before failing) and `not_delivered` otherwise.
+ * The upstream answered and refused the call, so the message was not accepted: a bad parameter,
+ * credentials or permissions, or a gateway that could not reach the service. Answers that may
+ * have come after the message was accepted (HTTP 500, 504) are `RtcUnknownOutcomeError` instead.
  */
 export class RtcUpstreamError extends RtcError implements UpstreamErrorDetails {
-  readonly outcome: DeliveryOutcome;
+  readonly outcome = 'not_delivered' as const;
   readonly status: number;
   readonly code: string;
   readonly codeN?: number;
@@ -29,14 +40,8 @@ export class RtcUpstreamError extends RtcError implements UpstreamErrorDetails {
   readonly upstreamMessage?: string;
   readonly retryAfterMs?: number;
 
-  constructor(details: UpstreamErrorDetails, outcome: DeliveryOutcome) {
-    super(
-      `RTC OpenAPI refused the call: HTTP ${details.status} ${details.code}` +
-        (details.codeN ? ` (${details.codeN})` : '') +
-        (details.upstreamMessage ? `: ${details.upstreamMessage}` : '') +
-        (details.requestId ? ` [RequestId ${details.requestId}]` : ''),
-    );
-    this.outcome = outcome;
+  constructor(details: UpstreamErrorDetails) {
+    super(`RTC OpenAPI refused the call: ${describeUpstream(details)}`);
     this.status = details.status;
     this.code = details.code;
     this.codeN = details.codeN;

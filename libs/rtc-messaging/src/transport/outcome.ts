@@ -1,12 +1,10 @@
-import { DeliveryOutcome } from '../errors';
-
 /**
  * Whether a message may have been accepted, given the HTTP status of a failed answer.
  * 500 (InternalError) and 504 (InternalServiceTimeout) come after the gateway handed the call to the
  * service, which may have accepted it; every other failure status is a refusal.
  */
-export function outcomeOfStatus(status: number): DeliveryOutcome {
-  return status === 500 || status === 504 ? 'unknown' : 'not_delivered';
+export function mayHaveAccepted(status: number): boolean {
+  return status === 500 || status === 504;
 }
 
 /** `Retry-After` as milliseconds: delta-seconds or an HTTP date; `undefined` when absent or unreadable. */

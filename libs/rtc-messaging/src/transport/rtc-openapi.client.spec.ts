@@ -2,7 +2,14 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { Test, TestingModule } from '@nestjs/testing';
-import { RtcError, RtcRateLimitedError, RtcTransportError, RtcUpstreamError } from '../errors';
+import {
+  RtcClockSkewError,
+  RtcError,
+  RtcRateLimitedError,
+  RtcTransportError,
+  RtcUnknownOutcomeError,
+  RtcUpstreamError,
+} from '../errors';
 import { RtcMessagingModule } from '../rtc-messaging.module';
 import { RtcOpenApiClient } from './rtc-openapi.client';
 
@@ -149,19 +156,37 @@ describe('RtcOpenApiClient', () => {
     });
   });
 
-  it.each([500, 504])('marks an HTTP %i error as outcome unknown', async (status) => {
+  it.each([500, 504])('maps an HTTP %i error to RtcUnknownOutcomeError', async (status) => {
     upstream.handler = answer(
       status,
       envelope({ Error: { Code: 'InternalError', CodeN: 100014, Message: 'x' } }),
     );
     const error = await failure();
+    expect(error).toBeInstanceOf(RtcUnknownOutcomeError);
+    expect(error).toMatchObject({
+      outcome: 'unknown',
+      reason: 'upstream_error',
+      upstream: { status, code: 'InternalError', codeN: 100014, requestId: 'req-1' },
+    });
+  });
+
+  it('maps InvalidTimestamp to RtcClockSkewError with a hint to sync the clock', async () => {
+    upstream.handler = answer(
+      400,
+      envelope({ Error: { Code: 'InvalidTimestamp', CodeN: 100006, Message: 'expired' } }),
+    );
+    const error = await failure();
+    expect(error).toBeInstanceOf(RtcClockSkewError);
     expect(error).toBeInstanceOf(RtcUpstreamError);
-    expect(error.outcome).toBe('unknown');
+    expect(error.message).toMatch(/sync the clock/);
   });
 
   it('treats an Error inside a 200 answer as a failure', async () => {
     upstream.handler = answer(200, envelope({ Error: { Code: 'InvalidParameter', Message: 'x' } }));
-    expect(await failure()).toMatchObject({ code: 'InvalidParameter', status: 200 });
+    expect(await failure()).toMatchObject({
+      outcome: 'unknown',
+      upstream: { code: 'InvalidParameter', status: 200 },
+    });
   });
 
   it('maps 429 to RtcRateLimitedError with Retry-After', async () => {
@@ -181,24 +206,30 @@ describe('RtcOpenApiClient', () => {
 
   it('maps a non-envelope answer to a bad_response transport error', async () => {
     upstream.handler = answer(502, '<html>Bad Gateway</html>', { 'Content-Type': 'text/html' });
-    expect(await failure()).toMatchObject({ failure: 'bad_response', outcome: 'not_delivered' });
+    const error = await failure();
+    expect(error).toBeInstanceOf(RtcTransportError);
+    expect(error).toMatchObject({ failure: 'bad_response', outcome: 'not_delivered' });
   });
 
   it('maps a 200 answer without an envelope to an unknown outcome', async () => {
     upstream.handler = answer(200, '{}');
-    expect(await failure()).toMatchObject({ failure: 'bad_response', outcome: 'unknown' });
+    const error = await failure();
+    expect(error).toBeInstanceOf(RtcUnknownOutcomeError);
+    expect(error).toMatchObject({ reason: 'bad_response', outcome: 'unknown' });
   });
 
   it('maps a timeout after the request was written to an unknown outcome', async () => {
     upstream.handler = (_req, _body, res) => setTimeout(() => res.end(), 1_000).unref();
     const error = await failure();
-    expect(error).toBeInstanceOf(RtcTransportError);
-    expect(error).toMatchObject({ failure: 'timeout', outcome: 'unknown' });
+    expect(error).toBeInstanceOf(RtcUnknownOutcomeError);
+    expect(error).toMatchObject({ reason: 'timeout', outcome: 'unknown' });
   });
 
   it('maps a connection reset after the request was written to an unknown outcome', async () => {
     upstream.handler = (req) => req.socket.destroy();
-    expect(await failure()).toMatchObject({ failure: 'reset', outcome: 'unknown' });
+    const error = await failure();
+    expect(error).toBeInstanceOf(RtcUnknownOutcomeError);
+    expect(error).toMatchObject({ reason: 'reset', outcome: 'unknown' });
   });
 
   it('probe reports the status of an unsigned GET /', async () => {

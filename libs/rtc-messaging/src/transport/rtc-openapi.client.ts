@@ -4,17 +4,21 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AxiosError, AxiosResponse } from 'axios';
 import { firstValueFrom } from 'rxjs';
 import {
+  RtcClockSkewError,
+  RtcError,
   RtcRateLimitedError,
   RtcTransportError,
+  RtcUnknownOutcomeError,
   RtcUpstreamError,
   UpstreamErrorDetails,
 } from '../errors';
+import { describeUpstream } from '../errors/rtc-upstream.error';
 import { RTC_HTTP_SERVICE, RTC_MESSAGING_OPTIONS } from '../rtc-messaging.constants';
 import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';
 import { MESSAGING_API_VERSION, RTC_SERVICE } from '../rtc-openapi.constants';
 import { canonicalQueryString, V4Signer } from '../signing';
 import { OpenApiEnvelope } from './openapi-envelope';
-import { outcomeOfStatus, parseRetryAfter } from './outcome';
+import { mayHaveAccepted, parseRetryAfter } from './outcome';
 
 /** When a throttled answer carries no `Retry-After`: the upstream counts calls per second. */
 const DEFAULT_THROTTLE_RETRY_MS = 1_000;
@@ -58,9 +62,10 @@ export class RtcOpenApiClient {
 
   /**
    * Calls one OpenAPI action with a JSON body.
-   * @throws RtcUpstreamError when the upstream answered with an error
+   * @throws RtcUpstreamError when the upstream refused the call
    * @throws RtcRateLimitedError when it throttled the call
-   * @throws RtcTransportError when it could not be reached or did not answer
+   * @throws RtcTransportError when it could not be reached (nothing was sent)
+   * @throws RtcUnknownOutcomeError when the call failed after the message may have been accepted
    */
   async call<TResult>(action: string, body: object): Promise<OpenApiSuccess<TResult>> {
     const query = { Action: action, Version: MESSAGING_API_VERSION };
@@ -109,12 +114,10 @@ export class RtcOpenApiClient {
     const ok = status >= 200 && status < 300;
 
     if (!metadata || typeof metadata !== 'object') {
-      this.logger.warn(`${action}: HTTP ${status} without an OpenAPI envelope`);
-      throw new RtcTransportError(
-        'bad_response',
-        ok ? 'unknown' : outcomeOfStatus(status),
-        `HTTP ${status} without an OpenAPI envelope`,
-      );
+      const detail = `HTTP ${status} without an OpenAPI envelope`;
+      this.logger.warn(`${action}: ${detail}`);
+      if (ok || mayHaveAccepted(status)) throw new RtcUnknownOutcomeError('bad_response', detail);
+      throw new RtcTransportError('bad_response', detail);
     }
     if (ok && !metadata.Error && envelope?.Result !== undefined) {
       return { requestId: metadata.RequestId, result: envelope.Result };
@@ -128,36 +131,34 @@ export class RtcOpenApiClient {
       upstreamMessage: metadata.Error?.Message,
       retryAfterMs: parseRetryAfter(response.headers['retry-after']),
     };
-    this.logger.debug(
-      `${action}: HTTP ${status} ${details.code}${details.requestId ? ` [RequestId ${details.requestId}]` : ''}`,
-    );
+    this.logger.debug(`${action}: ${describeUpstream(details)}`);
     if (status === 429 || details.code.startsWith('FlowLimitExceeded')) {
       throw new RtcRateLimitedError(details.retryAfterMs ?? DEFAULT_THROTTLE_RETRY_MS, details);
     }
-    // A 2xx without an error but also without a Result is not a known acceptance.
-    throw new RtcUpstreamError(details, ok ? 'unknown' : outcomeOfStatus(status));
+    if (details.code === 'InvalidTimestamp') throw new RtcClockSkewError(details);
+    // A 2xx without an error but also without a Result is no known acceptance either.
+    if (ok || mayHaveAccepted(status)) {
+      throw new RtcUnknownOutcomeError('upstream_error', describeUpstream(details), details);
+    }
+    throw new RtcUpstreamError(details);
   }
 
   /**
-   * Whether the message may have been received decides the outcome: a failure before the request
+   * Whether the message may have been received decides the class: a failure before the request
    * was fully written cannot have delivered it; one after (a timeout, a reset) may have.
    */
-  private transportError(action: string, error: unknown): RtcTransportError {
+  private transportError(action: string, error: unknown): RtcError {
     const axiosError = error instanceof AxiosError ? error : undefined;
     const code =
       axiosError?.code ?? (error as NodeJS.ErrnoException | undefined)?.code ?? 'unknown';
     const request = axiosError?.request as ClientRequest | undefined;
-    const written = request?.writableFinished === true;
+    const written = request?.writableFinished === true && !CONNECT_FAILURES.has(code);
     // Never include the error's config or request: they hold the Authorization header.
     const detail = `${code}${axiosError?.message ? ` (${axiosError.message})` : ''}`;
-    this.logger.warn(`${action}: ${detail}; request ${written ? 'was' : 'was not'} sent`);
+    this.logger.warn(`${action}: ${detail}; the request ${written ? 'was' : 'was not'} sent`);
 
-    if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
-      return new RtcTransportError('timeout', written ? 'unknown' : 'not_delivered', detail);
-    }
-    if (CONNECT_FAILURES.has(code) || !written) {
-      return new RtcTransportError('connect', 'not_delivered', detail);
-    }
-    return new RtcTransportError('reset', 'unknown', detail);
+    const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
+    if (written) return new RtcUnknownOutcomeError(timedOut ? 'timeout' : 'reset', detail);
+    return new RtcTransportError(timedOut ? 'timeout' : 'connect', detail);
   }
 }
