@@ -47,7 +47,10 @@ const hmac = (key: Buffer | string, data: string): Buffer =>
 
 /** `YYYYMMDD'T'HHMMSS'Z'` in UTC, e.g. `20240102T030405Z`. */
 export function formatXDate(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 /** Parses an X-Date value; `undefined` when it is not of the form `YYYYMMDD'T'HHMMSS'Z'`. */
@@ -55,7 +58,9 @@ export function parseXDate(value: string): Date | undefined {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
   if (!m) return undefined;
   const date = new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`);
-  return Number.isNaN(date.getTime()) ? undefined : date;
+  // `Date` rolls impossible values over (Feb 30 → Mar 1, 24:00 → next day); only a round trip
+  // proves the fields named a real instant.
+  return Number.isNaN(date.getTime()) || formatXDate(date) !== value ? undefined : date;
 }
 
 /** RFC 3986 escaping: every byte but `A-Z a-z 0-9 - _ . ~` as upper-case `%XX` (space is `%20`). */
@@ -116,7 +121,11 @@ export function credentialScope(shortDate: string, scope: SigningScope): string 
 }
 
 /** HMAC chain: secret (UTF-8, no prefix) → date → region → service → `request`. */
-export function deriveSigningKey(secretAccessKey: string, shortDate: string, scope: SigningScope): Buffer {
+export function deriveSigningKey(
+  secretAccessKey: string,
+  shortDate: string,
+  scope: SigningScope,
+): Buffer {
   const dateKey = hmac(Buffer.from(secretAccessKey, 'utf8'), shortDate);
   return hmac(hmac(hmac(dateKey, scope.region), scope.service), 'request');
 }
@@ -139,7 +148,7 @@ export interface ParsedAuthorization {
 /** Parses an Authorization header; `undefined` when it is malformed. */
 export function parseAuthorization(value: string): ParsedAuthorization | undefined {
   const m =
-    /^HMAC-SHA256 Credential=([^/\s,]+)\/(\d{8})\/([^/\s,]+)\/([^/\s,]+)\/request, ?SignedHeaders=([a-z0-9\-;]+), ?Signature=([0-9a-f]{64})$/.exec(
+    /^HMAC-SHA256 Credential=([^/\s,]+)\/(\d{8})\/([^/\s,]+)\/([^/\s,]+)\/request, ?SignedHeaders=([a-z0-9-]+(?:;[a-z0-9-]+)*), ?Signature=([0-9a-f]{64})$/.exec(
       value.trim(),
     );
   if (!m) return undefined;

@@ -43,7 +43,10 @@ export class V4Signer {
 
     const { canonical, signedHeaders } = canonicalRequest({ ...request, headers }, payloadHash);
     const scope = credentialScope(shortDate, this.scope);
-    const signature = computeSignature(this.signingKey(shortDate), stringToSign(xDate, scope, canonical));
+    const signature = computeSignature(
+      this.signingKey(shortDate),
+      stringToSign(xDate, scope, canonical),
+    );
     headers.Authorization =
       `${SIGNING_ALGORITHM} Credential=${this.credentials.accessKeyId}/${scope}, ` +
       `SignedHeaders=${signedHeaders}, Signature=${signature}`;
