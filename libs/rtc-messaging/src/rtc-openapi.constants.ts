@@ -14,6 +14,17 @@ export const DEFAULT_REGION = 'cn-north-1';
 /** The RTC OpenAPI endpoint in mainland China. */
 export const DEFAULT_ENDPOINT = 'https://rtc.volcengineapi.com';
 
+/** The four messaging actions; they share one call budget. */
+export const MESSAGING_ACTIONS = [
+  'SendUnicast',
+  'SendRoomUnicast',
+  'SendBroadcast',
+  'BatchSendRoomUnicast',
+] as const;
+
+/** One of {@link MESSAGING_ACTIONS}. */
+export type MessagingAction = (typeof MESSAGING_ACTIONS)[number];
+
 /** API version of the messaging actions. */
 export const MESSAGING_API_VERSION = '2023-07-20';
 

@@ -1,0 +1,125 @@
+import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { V4Signer } from '../../signing';
+import { parseEmulatorArgs } from './emulator.main';
+import { EMULATOR_DEMO_CREDENTIALS } from './emulator.options';
+
+describe('parseEmulatorArgs', () => {
+  it('keeps no records by default and leaves the rest to the emulator defaults', () => {
+    expect(parseEmulatorArgs([], {})).toEqual({ recordLimit: 0 });
+  });
+
+  it('reads every flag, as `--flag value` or `--flag=value`', () => {
+    expect(
+      parseEmulatorArgs([
+        '--port',
+        '8080',
+        '--host=0.0.0.0',
+        '--rate-limit',
+        '0',
+        '--rate-limit-key=accessKey',
+        '--region',
+        'ap-singapore-1',
+        '--app-id',
+        'a,b',
+        '--app-id=c',
+        '--access-key-id',
+        'AK',
+        '--secret-access-key',
+        'SK',
+        '--record-limit',
+        '100',
+      ]),
+    ).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      rateLimitPerSecond: 0,
+      rateLimitKey: 'accessKey',
+      region: 'ap-singapore-1',
+      appIds: ['a', 'b', 'c'],
+      credentials: [{ accessKeyId: 'AK', secretAccessKey: 'SK' }],
+      recordLimit: 100,
+    });
+  });
+
+  it('reads the environment, and a flag wins over it', () => {
+    const env = {
+      RTC_EMULATOR_PORT: '9000',
+      RTC_EMULATOR_RATE_LIMIT: '50',
+      RTC_EMULATOR_APP_IDS: 'x, y',
+    };
+    expect(parseEmulatorArgs(['--port', '9001'], env)).toEqual({
+      port: 9001,
+      rateLimitPerSecond: 50,
+      appIds: ['x', 'y'],
+      recordLimit: 0,
+    });
+  });
+
+  it.each([
+    [['--nope', '1'], /unknown flag --nope/],
+    [['--port', 'abc'], /--port must be an integer/],
+    [['--port'], /--port needs a value/],
+    [['8080'], /unexpected argument/],
+    [['--access-key-id', 'AK'], /go together/],
+    [['--rate-limit-key', 'ip'], /appId or accessKey/],
+  ])('refuses %j', (argv, message) => {
+    expect(() => parseEmulatorArgs(argv, {})).toThrow(message);
+  });
+});
+
+describe('emulator.main as a process', () => {
+  let child: ChildProcessWithoutNullStreams | undefined;
+
+  afterEach(() => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+  });
+
+  it('prints its URL as one JSON line, serves, and exits 0 with stats on SIGTERM', async () => {
+    // ts-node (swc, no type check) only spares this test a build; the entry itself is plain
+    // CommonJS-compatible TypeScript that runs under `node` once compiled.
+    child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register', join(__dirname, 'emulator.main.ts'), '--rate-limit', '0'],
+      { env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1', TS_NODE_SWC: '1' } },
+    );
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const { url } = JSON.parse((await lines.next()).value as string) as { url: string };
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+
+    const probe = await fetch(`${url}/`);
+    expect(probe.status).toBe(400);
+
+    const body = JSON.stringify({
+      AppId: 'app',
+      From: 'server_bot',
+      To: 'user_1',
+      Binary: false,
+      Message: 'hi',
+    });
+    const headers = new V4Signer(EMULATOR_DEMO_CREDENTIALS, {
+      region: 'cn-north-1',
+      service: 'rtc',
+    }).sign({
+      method: 'POST',
+      query: { Action: 'SendUnicast', Version: '2023-07-20' },
+      headers: { 'Content-Type': 'application/json', Host: new URL(url).host },
+      body,
+    });
+    const { Host: _host, ...toSend } = headers;
+    const sent = await fetch(`${url}/?Action=SendUnicast&Version=2023-07-20`, {
+      method: 'POST',
+      headers: toSend,
+      body,
+    });
+    expect(sent.status).toBe(200);
+
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const stats = JSON.parse((await lines.next()).value as string);
+    expect(stats).toEqual({ stats: { received: 2, accepted: 1 } });
+    expect(await exited).toEqual([0, null]);
+  }, 20_000);
+});

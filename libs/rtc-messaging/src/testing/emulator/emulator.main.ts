@@ -1,0 +1,141 @@
+import { RtcOpenApiEmulatorOptions } from './emulator.options';
+import { RtcOpenApiEmulator } from './rtc-openapi-emulator';
+
+/**
+ * Runs an emulator in its own process, so a benchmark does not share a CPU with it:
+ *
+ *     node dist/…/testing/emulator/emulator.main.js --port 0 --rate-limit 500
+ *
+ * On start it prints one JSON line, `{"url":"http://127.0.0.1:PORT"}`; on SIGTERM or SIGINT it
+ * stops, prints `{"stats":{"received":N,"accepted":M}}` and exits 0.
+ *
+ * Flags (environment variable in brackets; a flag wins):
+ * - `--port N` [RTC_EMULATOR_PORT], default 0 (a free port)
+ * - `--host H` [RTC_EMULATOR_HOST], default 127.0.0.1
+ * - `--rate-limit N` [RTC_EMULATOR_RATE_LIMIT], calls per second, `0` for no limit; default 500
+ * - `--rate-limit-key appId|accessKey` [RTC_EMULATOR_RATE_LIMIT_KEY]
+ * - `--region R` [RTC_EMULATOR_REGION]
+ * - `--app-id A[,B…]` [RTC_EMULATOR_APP_IDS], repeatable; default any AppId
+ * - `--access-key-id K --secret-access-key S` [RTC_EMULATOR_ACCESS_KEY_ID,
+ *   RTC_EMULATOR_SECRET_ACCESS_KEY], replacing the demo credentials
+ * - `--record-limit N` [RTC_EMULATOR_RECORD_LIMIT], default 0: nothing can read the records of a
+ *   separate process, so keeping them would only grow its memory during a long run
+ */
+
+const FLAGS: Readonly<Record<string, string>> = {
+  port: 'RTC_EMULATOR_PORT',
+  host: 'RTC_EMULATOR_HOST',
+  'rate-limit': 'RTC_EMULATOR_RATE_LIMIT',
+  'rate-limit-key': 'RTC_EMULATOR_RATE_LIMIT_KEY',
+  region: 'RTC_EMULATOR_REGION',
+  'app-id': 'RTC_EMULATOR_APP_IDS',
+  'access-key-id': 'RTC_EMULATOR_ACCESS_KEY_ID',
+  'secret-access-key': 'RTC_EMULATOR_SECRET_ACCESS_KEY',
+  'record-limit': 'RTC_EMULATOR_RECORD_LIMIT',
+};
+
+function integer(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n)) {
+    throw new TypeError(`--${flag} must be an integer, got "${value}"`);
+  }
+  return n;
+}
+
+/**
+ * Emulator options from command-line flags (`--flag value` or `--flag=value`) and the
+ * environment; throws a `TypeError` naming the bad flag.
+ */
+export function parseEmulatorArgs(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+): RtcOpenApiEmulatorOptions {
+  const values = new Map<string, string[]>();
+  for (const [flag, name] of Object.entries(FLAGS)) {
+    const fromEnv = env[name];
+    if (fromEnv !== undefined && fromEnv !== '') values.set(flag, [fromEnv]);
+  }
+  const fromArgs = new Map<string, string[]>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) throw new TypeError(`unexpected argument "${arg}"`);
+    const eq = arg.indexOf('=');
+    const flag = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+    if (!(flag in FLAGS)) throw new TypeError(`unknown flag --${flag}`);
+    const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
+    if (value === undefined) throw new TypeError(`--${flag} needs a value`);
+    fromArgs.set(flag, [...(fromArgs.get(flag) ?? []), value]);
+  }
+  for (const [flag, list] of fromArgs) values.set(flag, list);
+
+  const last = (flag: string): string | undefined => values.get(flag)?.at(-1);
+  const options: {
+    -readonly [K in keyof RtcOpenApiEmulatorOptions]: RtcOpenApiEmulatorOptions[K];
+  } = { recordLimit: 0 };
+  const port = last('port');
+  if (port !== undefined) options.port = integer('port', port);
+  const host = last('host');
+  if (host !== undefined) options.host = host;
+  const rate = last('rate-limit');
+  if (rate !== undefined) options.rateLimitPerSecond = integer('rate-limit', rate);
+  const rateKey = last('rate-limit-key');
+  if (rateKey !== undefined) {
+    if (rateKey !== 'appId' && rateKey !== 'accessKey') {
+      throw new TypeError(`--rate-limit-key must be appId or accessKey, got "${rateKey}"`);
+    }
+    options.rateLimitKey = rateKey;
+  }
+  const region = last('region');
+  if (region !== undefined) options.region = region;
+  const appIds = values.get('app-id');
+  if (appIds !== undefined) {
+    options.appIds = appIds
+      .flatMap((list) => list.split(','))
+      .map((id) => id.trim())
+      .filter(Boolean);
+  }
+  const accessKeyId = last('access-key-id');
+  const secretAccessKey = last('secret-access-key');
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    throw new TypeError('--access-key-id and --secret-access-key go together');
+  }
+  if (accessKeyId !== undefined && secretAccessKey !== undefined) {
+    options.credentials = [{ accessKeyId, secretAccessKey }];
+  }
+  const recordLimit = last('record-limit');
+  if (recordLimit !== undefined) options.recordLimit = integer('record-limit', recordLimit);
+  return options;
+}
+
+/** Starts the emulator for this process and wires the signals; resolves once it listens. */
+export async function runEmulatorProcess(
+  argv: readonly string[] = process.argv.slice(2),
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<RtcOpenApiEmulator> {
+  const emulator = new RtcOpenApiEmulator(parseEmulatorArgs(argv, env));
+  const url = await emulator.start();
+  process.stdout.write(`${JSON.stringify({ url })}\n`);
+
+  let stopping = false;
+  const shutdown = (): void => {
+    // A second signal means "now": do not wait for the graceful path.
+    if (stopping) process.exit(1);
+    stopping = true;
+    void emulator.stop().then(() => {
+      const stats = { received: emulator.received, accepted: emulator.acceptedCount };
+      process.stdout.write(`${JSON.stringify({ stats })}\n`, () => process.exit(0));
+    });
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  return emulator;
+}
+
+if (require.main === module) {
+  runEmulatorProcess().catch((error: unknown) => {
+    process.stderr.write(
+      `rtc emulator: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exit(2);
+  });
+}

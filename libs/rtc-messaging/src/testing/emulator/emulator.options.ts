@@ -1,0 +1,137 @@
+import { DEFAULT_REGION, MESSAGING_CALLS_PER_SECOND } from '../../rtc-openapi.constants';
+import { Credentials } from '../../signing';
+
+/**
+ * The key pair every emulator accepts unless told otherwise. It is not a real Volcengine key: the
+ * `AKLT` prefix only mimics the shape of long-term access keys.
+ */
+export const EMULATOR_DEMO_CREDENTIALS: Readonly<Credentials> = Object.freeze({
+  accessKeyId: 'AKLTemulatorDemoKey',
+  secretAccessKey: 'emulatorDemoSecret',
+});
+
+/**
+ * Largest request body the emulator reads. Real messaging bodies stay far below it (64 KB message,
+ * or 600 ids of 128 characters), so anything larger is a client bug and is refused with 413 before
+ * it is buffered.
+ */
+export const MAX_REQUEST_BODY_BYTES = 1_048_576;
+
+/** What the rate limit counts calls against. */
+export type RateLimitKey = 'appId' | 'accessKey';
+
+/** Options of {@link RtcOpenApiEmulator}. Every field is optional. */
+export interface RtcOpenApiEmulatorOptions {
+  /**
+   * Access keys the emulator knows; any other gets `InvalidAccessKey`. A credential with a
+   * `sessionToken` also requires that exact `X-Security-Token`. Default: only
+   * {@link EMULATOR_DEMO_CREDENTIALS}.
+   */
+  readonly credentials?: readonly Credentials[];
+  /**
+   * AppIds that exist; any other gets `InvalidParameter.NotExistAppId`. Default: every non-empty
+   * AppId exists.
+   */
+  readonly appIds?: readonly string[];
+  /**
+   * Most calls allowed in any one-second window, summed over the four messaging actions, before
+   * `FlowLimitExceeded.QPSOverLimit` (HTTP 429). Default 500 (the documented ceiling). `0` or
+   * `null` turns the limit off.
+   */
+  readonly rateLimitPerSecond?: number | null;
+  /**
+   * Whose budget a call spends: `'appId'` (the 2023-07-20 docs: per AppId, the default) or
+   * `'accessKey'` (the usage-limits page: per account, shared by all its AppIds).
+   */
+  readonly rateLimitKey?: RateLimitKey;
+  /** How far X-Date may be from the emulator's clock, either way. Default 15 minutes. */
+  readonly maxClockSkewMs?: number;
+  /** Region the signatures must be scoped to. Default `cn-north-1`. */
+  readonly region?: string;
+  /** Interface to listen on. Default `127.0.0.1`. */
+  readonly host?: string;
+  /** Port to listen on; `0` picks a free one. Default `0`. */
+  readonly port?: number;
+  /**
+   * How many accepted messages {@link RtcOpenApiEmulator.accepted} keeps (oldest dropped first);
+   * the `acceptedCount` counter keeps counting. Bounds memory under long benchmarks. `0` keeps
+   * none. Default 10,000.
+   */
+  readonly recordLimit?: number;
+  /**
+   * The clock, in epoch milliseconds, used for X-Date skew, the rate window and `receivedAt`.
+   * Tests inject one to move time without waiting. Default `Date.now`.
+   */
+  readonly now?: () => number;
+}
+
+/** {@link RtcOpenApiEmulatorOptions} with every default applied and checked. */
+export interface ResolvedEmulatorOptions {
+  readonly credentials: readonly Credentials[];
+  readonly appIds: ReadonlySet<string> | undefined;
+  /** `undefined` when the limit is off. */
+  readonly rateLimitPerSecond: number | undefined;
+  readonly rateLimitKey: RateLimitKey;
+  readonly maxClockSkewMs: number;
+  readonly region: string;
+  readonly host: string;
+  readonly port: number;
+  readonly recordLimit: number;
+  readonly now: () => number;
+}
+
+const FIFTEEN_MINUTES_MS = 15 * 60 * 1000;
+const DEFAULT_RECORD_LIMIT = 10_000;
+
+function nonNegativeInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new RangeError(
+      `RtcOpenApiEmulator: ${name} must be a non-negative integer, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** Applies defaults; throws a `RangeError`/`TypeError` on values the emulator cannot honour. */
+export function resolveEmulatorOptions(
+  options: RtcOpenApiEmulatorOptions = {},
+): ResolvedEmulatorOptions {
+  const credentials = options.credentials ?? [EMULATOR_DEMO_CREDENTIALS];
+  for (const c of credentials) {
+    if (!c.accessKeyId || !c.secretAccessKey) {
+      throw new TypeError(
+        'RtcOpenApiEmulator: every credential needs accessKeyId and secretAccessKey',
+      );
+    }
+  }
+  const rate = options.rateLimitPerSecond;
+  const rateLimitKey = options.rateLimitKey ?? 'appId';
+  if (rateLimitKey !== 'appId' && rateLimitKey !== 'accessKey') {
+    throw new TypeError(`RtcOpenApiEmulator: rateLimitKey must be 'appId' or 'accessKey'`);
+  }
+  const maxClockSkewMs = options.maxClockSkewMs ?? FIFTEEN_MINUTES_MS;
+  if (!(maxClockSkewMs >= 0)) {
+    throw new RangeError(`RtcOpenApiEmulator: maxClockSkewMs must be >= 0, got ${maxClockSkewMs}`);
+  }
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new RangeError(`RtcOpenApiEmulator: port must be 0..65535, got ${port}`);
+  }
+  return {
+    credentials,
+    appIds: options.appIds ? new Set(options.appIds) : undefined,
+    rateLimitPerSecond:
+      rate === undefined
+        ? MESSAGING_CALLS_PER_SECOND
+        : rate === null
+          ? undefined
+          : nonNegativeInteger('rateLimitPerSecond', rate) || undefined,
+    rateLimitKey,
+    maxClockSkewMs,
+    region: options.region ?? DEFAULT_REGION,
+    host: options.host ?? '127.0.0.1',
+    port,
+    recordLimit: nonNegativeInteger('recordLimit', options.recordLimit ?? DEFAULT_RECORD_LIMIT),
+    now: options.now ?? Date.now,
+  };
+}

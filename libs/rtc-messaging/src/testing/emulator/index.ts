@@ -1,0 +1,21 @@
+/**
+ * A local Volcengine RTC OpenAPI emulator for tests, demos and benchmarks.
+ * The standalone process entry (`emulator.main.ts`) is deliberately not exported: importing it
+ * must never start a server.
+ */
+export { RtcOpenApiEmulator } from './rtc-openapi-emulator';
+export type {
+  AcceptedMessage,
+  RejectedCall,
+  RtcOpenApiEmulatorEvents,
+} from './rtc-openapi-emulator';
+export { EMULATOR_DEMO_CREDENTIALS, MAX_REQUEST_BODY_BYTES } from './emulator.options';
+export type { RateLimitKey, RtcOpenApiEmulatorOptions } from './emulator.options';
+export type {
+  EmulatorFault,
+  ErrorFault,
+  InjectFaultOptions,
+  LatencyFault,
+  ResetFault,
+} from './faults';
+export { SlidingWindowCounter } from './sliding-window-counter';
