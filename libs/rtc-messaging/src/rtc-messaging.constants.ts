@@ -3,3 +3,6 @@ export const RTC_MESSAGING_OPTIONS = Symbol('RTC_MESSAGING_OPTIONS');
 
 /** Injection token of the module's own `HttpService` (its own axios instance and agents). */
 export const RTC_HTTP_SERVICE = Symbol('RTC_HTTP_SERVICE');
+
+/** Injection token of the shared per-AppId `CallBudget` (`null` with `rateLimit: false`). */
+export const RTC_CALL_BUDGET = Symbol('RTC_CALL_BUDGET');

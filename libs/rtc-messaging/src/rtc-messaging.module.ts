@@ -6,6 +6,8 @@ import {
 } from './rtc-messaging.module-definition';
 import { resolveOptions, RtcMessagingModuleOptions } from './rtc-messaging.options';
 import { RtcOpenApiClient, rtcHttpServiceProvider } from './transport';
+import { RtcDispatcher } from './dispatch/rtc-dispatcher';
+import { messagingBudgetProvider } from './rate-limit/messaging-budget';
 import { UnicastService } from './unicast';
 
 /**
@@ -35,7 +37,9 @@ import { UnicastService } from './unicast';
       useFactory: (options: RtcMessagingModuleOptions) => resolveOptions(options),
     },
     rtcHttpServiceProvider,
+    messagingBudgetProvider,
     RtcOpenApiClient,
+    RtcDispatcher,
     UnicastService,
   ],
   exports: [UnicastService, RtcOpenApiClient, RTC_MESSAGING_OPTIONS],

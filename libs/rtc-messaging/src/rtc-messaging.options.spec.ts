@@ -94,4 +94,69 @@ describe('resolveOptions', () => {
     }
     expect(JSON.stringify(resolved)).toContain('AKLTexample');
   });
+
+  describe('rateLimit and retry', () => {
+    it('defaults to 500 calls/s per AppId in memory, failing closed, and 3 attempts', () => {
+      const resolved = resolveOptions(valid);
+      expect(resolved.rateLimit).toMatchObject({
+        perSecond: 500,
+        maxWaitMs: 1_000,
+        maxQueued: 1_000,
+        onRedisError: 'fail-closed',
+        redis: undefined,
+      });
+      expect(resolved.rateLimit && resolved.rateLimit.keyOf('app-1')).toBe('appId:app-1');
+      expect(resolved.retry).toEqual({
+        maxAttempts: 3,
+        baseDelayMs: 100,
+        maxDelayMs: 2_000,
+        maxElapsedMs: 10_000,
+        unknownOutcome: false,
+      });
+    });
+
+    it('keys the budget per account or by a function when asked', () => {
+      const perAccount = resolveOptions({ ...valid, rateLimit: { key: 'account' } });
+      expect(perAccount.rateLimit && perAccount.rateLimit.keyOf('a')).toBe('account:AKLTexample');
+      const custom = resolveOptions({
+        ...valid,
+        rateLimit: { key: ({ appId }: { appId: string }) => `shared-${appId}` },
+      });
+      expect(custom.rateLimit && custom.rateLimit.keyOf('a')).toBe('shared-a');
+    });
+
+    it('keeps an ioredis client as given (not cloned)', () => {
+      const client = { evalsha: () => undefined };
+      const resolved = resolveOptions({ ...valid, rateLimit: { redis: client } });
+      expect(resolved.rateLimit && resolved.rateLimit.redis).toBe(client);
+    });
+
+    it('turns pacing off with rateLimit: false', () => {
+      expect(resolveOptions({ ...valid, rateLimit: false }).rateLimit).toBe(false);
+    });
+
+    it.each([
+      [{ rateLimit: { perSecond: 0 } }, /^rateLimit\.perSecond must not be less than 1/],
+      [
+        { rateLimit: { key: 'tenant' } },
+        /^rateLimit\.key must be 'appId', 'account' or a function/,
+      ],
+      [{ rateLimit: { redis: 'http://cache:6379' } }, /^rateLimit\.redis must be a redis:\/\//],
+      [
+        { rateLimit: { redis: 'redis://x', onRedisError: 'local' } },
+        /^rateLimit\.instances must be/,
+      ],
+      [{ rateLimit: { onRedisError: 'ignore' } }, /^rateLimit\.onRedisError must be one of/],
+      [{ rateLimit: true }, /^rateLimit must be an object or false/],
+      [{ retry: { maxAttempts: 0 } }, /^retry\.maxAttempts must not be less than 1/],
+      [{ retry: { unknownOutcome: 'yes' } }, /^retry\.unknownOutcome must be a boolean/],
+    ])('names a malformed nested option %p', (extra, message) => {
+      expect(problemsOf({ ...valid, ...extra })).toEqual([expect.stringMatching(message)]);
+    });
+
+    it('never shows the Redis URL (it may hold a password) in an error', () => {
+      const problems = problemsOf({ ...valid, rateLimit: { redis: 'http://user:hunter2@cache' } });
+      expect(problems.join(' ')).not.toContain('hunter2');
+    });
+  });
 });

@@ -1,5 +1,4 @@
 import { inspect } from 'node:util';
-import { plainToInstance } from 'class-transformer';
 import {
   IsInt,
   IsNotEmpty,
@@ -9,8 +8,12 @@ import {
   Max,
   Min,
   validateSync,
+  ValidationError,
 } from 'class-validator';
 import { RtcConfigurationError } from './errors';
+import { CALL_BUDGET_DEFAULTS } from './rate-limit/call-budget';
+import { BudgetKey, budgetKeyOf, RateLimitOptions } from './rate-limit/rate-limit.options';
+import { DEFAULT_RETRY_OPTIONS, ResolvedRetryOptions, RetryOptions } from './retry/retry.options';
 import { Credentials } from './signing';
 import { DEFAULT_ENDPOINT, DEFAULT_REGION, DEFAULT_TIMEOUT_MS } from './rtc-openapi.constants';
 import { IsRtcId, toFieldViolations } from './validation';
@@ -70,6 +73,24 @@ export class RtcMessagingModuleOptions {
   @Min(1)
   @IsInt()
   timeoutMs?: number;
+
+  /**
+   * The shared budget of calls per second (default: 500/s per AppId, in memory). Give it a Redis
+   * to share it between instances; `false` turns pacing off.
+   */
+  rateLimit?: RateLimitOptions | false;
+
+  /** Retrying of failures that surely did not deliver (default: 3 attempts within 10 s). */
+  retry?: RetryOptions;
+}
+
+/** The budget after validation, with every default applied. */
+export interface ResolvedRateLimitOptions
+  extends
+    Required<Pick<RateLimitOptions, 'perSecond' | 'maxWaitMs' | 'maxQueued' | 'onRedisError'>>,
+    Pick<RateLimitOptions, 'redis' | 'redisKeyPrefix' | 'instances'> {
+  /** The budget key of a call to `appId`. */
+  readonly keyOf: (appId: string) => string;
 }
 
 /** Options after validation, with every default applied. */
@@ -80,6 +101,8 @@ export interface ResolvedRtcMessagingOptions {
   readonly region: string;
   readonly endpoint: URL;
   readonly timeoutMs: number;
+  readonly rateLimit: ResolvedRateLimitOptions | false;
+  readonly retry: ResolvedRetryOptions;
 }
 
 /**
@@ -107,23 +130,42 @@ class RedactedCredentials implements Credentials {
 }
 
 /**
- * Validates the options once, at boot.
- * @throws RtcConfigurationError naming each missing or malformed option, never its value.
+ * Validates `raw` as an instance of `schema`; problems are named `prefix.option`. The options are
+ * copied shallowly, not through class-transformer, which would clone an ioredis client given in
+ * `rateLimit.redis`.
  */
-export function resolveOptions(raw: unknown): ResolvedRtcMessagingOptions {
-  if (typeof raw !== 'object' || raw === null) {
-    throw new RtcConfigurationError(['options must be an object']);
-  }
-  const options = plainToInstance(RtcMessagingModuleOptions, raw);
-  const errors = validateSync(options, {
+function problemsOf<T extends object>(schema: new () => T, raw: object, prefix = ''): string[] {
+  const errors: ValidationError[] = validateSync(Object.assign(new schema(), raw), {
     forbidUnknownValues: true,
     // One problem per option is enough to fix it.
     stopAtFirstError: true,
     validationError: { target: false, value: false },
   });
-  if (errors.length > 0) {
-    throw new RtcConfigurationError(toFieldViolations(errors).map((v) => v.message));
+  return toFieldViolations(errors).map((v) => `${prefix}${v.message}`);
+}
+
+const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null;
+
+/**
+ * Validates the options once, at boot.
+ * @throws RtcConfigurationError naming each missing or malformed option, never its value.
+ */
+export function resolveOptions(raw: unknown): ResolvedRtcMessagingOptions {
+  if (!isObject(raw)) throw new RtcConfigurationError(['options must be an object']);
+  const { rateLimit, retry, ...rest } = raw as RtcMessagingModuleOptions;
+  const problems = problemsOf(RtcMessagingModuleOptions, rest);
+  if (rateLimit !== undefined && rateLimit !== false) {
+    if (isObject(rateLimit))
+      problems.push(...problemsOf(RateLimitOptions, rateLimit, 'rateLimit.'));
+    else problems.push('rateLimit must be an object or false');
   }
+  if (retry !== undefined) {
+    if (isObject(retry)) problems.push(...problemsOf(RetryOptions, retry, 'retry.'));
+    else problems.push('retry must be an object');
+  }
+  if (problems.length > 0) throw new RtcConfigurationError(problems);
+
+  const options = rest as RtcMessagingModuleOptions;
   return {
     credentials: new RedactedCredentials(options),
     appId: options.appId,
@@ -131,5 +173,28 @@ export function resolveOptions(raw: unknown): ResolvedRtcMessagingOptions {
     region: options.region ?? DEFAULT_REGION,
     endpoint: new URL(options.endpoint ?? DEFAULT_ENDPOINT),
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    rateLimit: rateLimit === false ? false : resolveRateLimit(rateLimit ?? {}, options.accessKeyId),
+    retry: { ...DEFAULT_RETRY_OPTIONS, ...stripUndefined(retry ?? {}) },
   };
 }
+
+function resolveRateLimit(
+  options: RateLimitOptions,
+  accessKeyId: string,
+): ResolvedRateLimitOptions {
+  const key: BudgetKey = options.key ?? 'appId';
+  return {
+    perSecond: options.perSecond ?? CALL_BUDGET_DEFAULTS.perSecond,
+    maxWaitMs: options.maxWaitMs ?? CALL_BUDGET_DEFAULTS.maxWaitMs,
+    maxQueued: options.maxQueued ?? CALL_BUDGET_DEFAULTS.maxQueued,
+    onRedisError: options.onRedisError ?? 'fail-closed',
+    redis: options.redis,
+    redisKeyPrefix: options.redisKeyPrefix,
+    instances: options.instances,
+    keyOf: (appId) => budgetKeyOf(key, appId, accessKeyId),
+  };
+}
+
+/** `{ a: undefined }` must not override a default when spread. */
+const stripUndefined = <T extends object>(value: T): Partial<T> =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;

@@ -61,7 +61,22 @@ describe('backoffDelayMs', () => {
   });
 
   it("honours the upstream's Retry-After over the backoff", () => {
-    const throttled = new RtcRateLimitedError(1_500, { status: 429, code: 'FlowLimitExceeded' });
+    const throttled = new RtcRateLimitedError(1_500, {
+      status: 429,
+      code: 'FlowLimitExceeded',
+      retryAfterMs: 1_500,
+    });
     expect(backoffDelayMs(1, throttled, options, () => 0)).toBe(1_500);
+    const busy = new RtcUpstreamError({
+      status: 503,
+      code: 'ServiceUnavailableTemp',
+      retryAfterMs: 700,
+    });
+    expect(backoffDelayMs(1, busy, options, () => 0)).toBe(700);
+  });
+
+  it('backs off as usual when a throttled answer carried no Retry-After', () => {
+    const throttled = new RtcRateLimitedError(1_000, { status: 429, code: 'FlowLimitExceeded' });
+    expect(backoffDelayMs(1, throttled, options, () => 0.5)).toBe(50);
   });
 });

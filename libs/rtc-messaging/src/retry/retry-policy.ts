@@ -36,8 +36,14 @@ export function backoffDelayMs(
   options: Pick<ResolvedRetryOptions, 'baseDelayMs' | 'maxDelayMs'>,
   random: () => number = Math.random,
 ): number {
-  const retryAfterMs = (error as { retryAfterMs?: number }).retryAfterMs;
-  if (typeof retryAfterMs === 'number') return retryAfterMs;
+  // Only a Retry-After the upstream actually sent overrides the backoff.
+  const retryAfterMs =
+    error instanceof RtcRateLimitedError
+      ? error.upstream?.retryAfterMs
+      : error instanceof RtcUpstreamError
+        ? error.retryAfterMs
+        : undefined;
+  if (retryAfterMs !== undefined) return retryAfterMs;
   const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
   return Math.floor(random() * ceiling);
 }

@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { RtcValidationError } from '../errors';
 import { RTC_MESSAGING_OPTIONS } from '../rtc-messaging.constants';
 import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';
-import { MessagingResult, RtcOpenApiClient } from '../transport';
+import { RtcDispatcher } from '../dispatch/rtc-dispatcher';
+import { MessagingResult } from '../transport';
 import { validateInput } from '../validation';
 import { RtcSendResult, SendOptions, SendUnicastDto, SendUnicastInput } from './send-unicast.dto';
 
@@ -16,18 +17,20 @@ import { RtcSendResult, SendOptions, SendUnicastDto, SendUnicastInput } from './
 @Injectable()
 export class UnicastService {
   constructor(
-    private readonly client: RtcOpenApiClient,
+    private readonly dispatcher: RtcDispatcher,
     @Inject(RTC_MESSAGING_OPTIONS) private readonly options: ResolvedRtcMessagingOptions,
   ) {}
 
   /**
    * Validates and sends one message; `from` and `appId` default to the module's options.
    * @throws RtcValidationError when the message breaks a rule (nothing is sent)
-   * @throws RtcUpstreamError, RtcRateLimitedError, RtcTransportError when the call fails
+   * @throws RtcRateLimitedError when the budget or the upstream refused it for now
+   * @throws RtcUpstreamError, RtcTransportError when it surely was not delivered
+   * @throws RtcUnknownOutcomeError when it may have been delivered (never retried by default)
    */
   async send(input: SendUnicastInput): Promise<RtcSendResult> {
     const dto = validateInput(SendUnicastDto, input);
-    const { requestId, result } = await this.client.call<MessagingResult>('SendUnicast', {
+    const { requestId, result } = await this.dispatcher.dispatch<MessagingResult>('SendUnicast', {
       AppId: dto.appId ?? this.options.appId,
       From: dto.from ?? this.options.from,
       To: dto.to,

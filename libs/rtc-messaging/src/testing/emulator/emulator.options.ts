@@ -59,6 +59,13 @@ export interface RtcOpenApiEmulatorOptions {
    */
   readonly recordLimit?: number;
   /**
+   * How long an idle keep-alive connection stays open, in ms; the server announces it in
+   * `Keep-Alive: timeout=N`. Default 65,000 (longer than common client idle timeouts, as load
+   * balancers set it). Tests lower it to check that clients retire sockets before the server
+   * closes them.
+   */
+  readonly keepAliveTimeoutMs?: number;
+  /**
    * The clock, in epoch milliseconds, used for X-Date skew, the rate window and `receivedAt`.
    * Tests inject one to move time without waiting. Default `Date.now`.
    */
@@ -77,11 +84,13 @@ export interface ResolvedEmulatorOptions {
   readonly host: string;
   readonly port: number;
   readonly recordLimit: number;
+  readonly keepAliveTimeoutMs: number;
   readonly now: () => number;
 }
 
 const FIFTEEN_MINUTES_MS = 15 * 60 * 1000;
 const DEFAULT_RECORD_LIMIT = 10_000;
+const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 function nonNegativeInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 0) {
@@ -132,6 +141,10 @@ export function resolveEmulatorOptions(
     host: options.host ?? '127.0.0.1',
     port,
     recordLimit: nonNegativeInteger('recordLimit', options.recordLimit ?? DEFAULT_RECORD_LIMIT),
+    keepAliveTimeoutMs: nonNegativeInteger(
+      'keepAliveTimeoutMs',
+      options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+    ),
     now: options.now ?? Date.now,
   };
 }

@@ -76,9 +76,6 @@ interface Answer {
 const SUCCESS: Answer = { status: 200 };
 const SUCCESS_RESULT = Object.freeze({ Message: 'Success' });
 
-// Sockets idle between benchmark bursts must outlive the client's own keep-alive timeout, or the
-// client reuses a socket the server is closing and reports a reset that the emulator caused.
-const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 function gatewayError(code: keyof typeof GATEWAY_ERRORS, message: string): Answer {
   const { status, codeN } = GATEWAY_ERRORS[code];
@@ -173,8 +170,8 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
   start(): Promise<string> {
     if (this.starting) return this.starting;
     const server = createServer(this.onRequest);
-    server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-    server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
+    server.keepAliveTimeout = this.options.keepAliveTimeoutMs;
+    server.headersTimeout = this.options.keepAliveTimeoutMs + 1000;
     this.server = server;
     this.starting = new Promise<string>((resolve, reject) => {
       const onError = (error: Error): void => {

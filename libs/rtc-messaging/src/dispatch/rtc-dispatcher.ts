@@ -1,0 +1,59 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { RTC_CALL_BUDGET, RTC_MESSAGING_OPTIONS } from '../rtc-messaging.constants';
+import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';
+import type { MessagingBudget } from '../rate-limit/messaging-budget';
+import { backoffDelayMs, isRetryable } from '../retry/retry-policy';
+import { MessagingAction } from '../rtc-openapi.constants';
+import { OpenApiSuccess, RtcOpenApiClient } from '../transport';
+
+/**
+ * Runs one messaging call to completion: takes a unit of the shared budget before every attempt
+ * (retries count against the upstream's limit like any call), and retries only what the retry
+ * policy allows, within its attempt and time caps.
+ */
+@Injectable()
+export class RtcDispatcher {
+  private readonly logger = new Logger('RtcMessaging');
+
+  constructor(
+    private readonly client: RtcOpenApiClient,
+    @Inject(RTC_MESSAGING_OPTIONS) private readonly options: ResolvedRtcMessagingOptions,
+    /** Absent when the module runs with `rateLimit: false`. */
+    @Optional() @Inject(RTC_CALL_BUDGET) private readonly budget?: MessagingBudget | null,
+  ) {}
+
+  /**
+   * @param body the action's JSON body; its `AppId` picks the budget
+   * @param signal cancels waiting for budget or for a retry (a call in flight still completes)
+   */
+  async dispatch<TResult>(
+    action: MessagingAction,
+    body: { readonly AppId: string } & Readonly<Record<string, unknown>>,
+    signal?: AbortSignal,
+  ): Promise<OpenApiSuccess<TResult>> {
+    const started = performance.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.budget?.acquire(body.AppId, signal);
+        return await this.client.call<TResult>(action, body);
+      } catch (error) {
+        const delay = this.retryDelay(attempt, error, performance.now() - started);
+        if (delay === undefined) throw error;
+        this.logger.warn(
+          `${action}: attempt ${attempt} failed (${(error as Error).name}); retrying in ${delay} ms`,
+        );
+        // Rejects with the signal's reason, as waiting for budget does.
+        await sleep(delay, undefined, { signal }).catch(() => Promise.reject(signal?.reason));
+      }
+    }
+  }
+
+  /** Milliseconds to wait before the next attempt, or `undefined` when there is none. */
+  private retryDelay(attempt: number, error: unknown, elapsedMs: number): number | undefined {
+    const retry = this.options.retry;
+    if (attempt >= retry.maxAttempts || !isRetryable(error, retry)) return undefined;
+    const delay = backoffDelayMs(attempt, error, retry);
+    return elapsedMs + delay < retry.maxElapsedMs ? delay : undefined;
+  }
+}

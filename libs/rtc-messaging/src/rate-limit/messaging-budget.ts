@@ -1,0 +1,81 @@
+import { FactoryProvider, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { RTC_CALL_BUDGET, RTC_MESSAGING_OPTIONS } from '../rtc-messaging.constants';
+import type {
+  ResolvedRateLimitOptions,
+  ResolvedRtcMessagingOptions,
+} from '../rtc-messaging.options';
+import { BudgetStoreState, CallBudget } from './call-budget';
+import { MemoryRateLimitStore } from './memory-rate-limit.store';
+import { RateLimitStore } from './rate-limit-store.interface';
+import { RedisRateLimitStore } from './redis-rate-limit.store';
+
+/** The module's budget: a `CallBudget` keyed per AppId (or account), and the store it owns. */
+export class MessagingBudget implements OnApplicationShutdown {
+  constructor(
+    private readonly budget: CallBudget,
+    private readonly store: RateLimitStore,
+    private readonly keyOf: (appId: string) => string,
+  ) {}
+
+  /**
+   * Resolves when a call to `appId` may go out.
+   * @throws RtcRateLimitedError when it cannot within `maxWaitMs`, or too many calls wait
+   * @throws RtcBudgetUnavailableError when Redis is unreachable and the budget fails closed
+   */
+  acquire(appId: string, signal?: AbortSignal): Promise<void> {
+    return this.budget.acquire(this.keyOf(appId), signal);
+  }
+
+  /** Which store paces calls now: `shared` (Redis or memory), `local` fallback, or `unavailable`. */
+  get storeState(): BudgetStoreState {
+    return this.budget.storeState;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.budget.close();
+    // A client given by the user stays theirs: RedisRateLimitStore.close() leaves it open.
+    await this.store.close?.();
+  }
+}
+
+function createBudget(options: ResolvedRateLimitOptions): MessagingBudget {
+  const logger = new Logger('RtcMessaging');
+  const { redis, redisKeyPrefix: keyPrefix } = options;
+  const store: RateLimitStore =
+    redis === undefined
+      ? new MemoryRateLimitStore()
+      : new RedisRateLimitStore(
+          typeof redis === 'string' ? { url: redis, keyPrefix } : { client: redis, keyPrefix },
+        );
+  const common = {
+    perSecond: options.perSecond,
+    maxWaitMs: options.maxWaitMs,
+    maxQueued: options.maxQueued,
+    onStoreStateChange: (state: BudgetStoreState, error?: unknown) => {
+      // The error of an ioredis client names the host and port, never the URL's password.
+      const reason = error instanceof Error ? `: ${error.message}` : '';
+      if (state === 'shared') logger.log('Call budget: back on the shared store');
+      else
+        logger.warn(
+          `Call budget: ${state === 'local' ? 'pacing locally' : 'refusing calls'}, the shared store failed${reason}`,
+        );
+    },
+  };
+  const budget =
+    redis !== undefined && options.onRedisError === 'local'
+      ? new CallBudget(store, {
+          ...common,
+          onStoreError: 'local',
+          instances: options.instances ?? 1,
+        })
+      : new CallBudget(store, { ...common, onStoreError: 'fail-closed' });
+  return new MessagingBudget(budget, store, options.keyOf);
+}
+
+/** `null` when the module runs with `rateLimit: false`. */
+export const messagingBudgetProvider: FactoryProvider<MessagingBudget | null> = {
+  provide: RTC_CALL_BUDGET,
+  inject: [RTC_MESSAGING_OPTIONS],
+  useFactory: ({ rateLimit }: ResolvedRtcMessagingOptions) =>
+    rateLimit ? createBudget(rateLimit) : null,
+};
