@@ -130,11 +130,9 @@ describe('delivery semantics against the emulator', () => {
     emulator = new RtcOpenApiEmulator({ rateLimitPerSecond: 0, keepAliveTimeoutMs: 5_000 });
     await emulator.start();
     const unicast = await unicastWith();
-    const agent = moduleRef!.get<RtcHttpService>(RTC_HTTP_SERVICE).axiosRef.defaults.httpAgent as {
-      freeSockets: Record<string, unknown[]>;
-    };
+    const agent = moduleRef!.get<RtcHttpService>(RTC_HTTP_SERVICE).agents.http;
     const idleSockets = () =>
-      Object.values(agent.freeSockets).reduce((n, list) => n + list.length, 0);
+      Object.values(agent.freeSockets).reduce((n, list) => n + (list?.length ?? 0), 0);
 
     await unicast.sendText('user_1', 'before idle');
     expect(idleSockets()).toBe(1);

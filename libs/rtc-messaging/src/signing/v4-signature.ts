@@ -93,16 +93,20 @@ function canonicalHeaders(headers: Readonly<Record<string, string>>): {
   };
 }
 
-/** The six-part canonical request and the signed-header list it declares. */
+/**
+ * The six-part canonical request and the signed-header list it declares. `canonicalQuery` may be
+ * passed when the caller already has it (it must equal `canonicalQueryString(request.query)`).
+ */
 export function canonicalRequest(
   request: Omit<RequestToSign, 'body'>,
   payloadHash: string,
+  canonicalQuery: string = canonicalQueryString(request.query),
 ): { canonical: string; signedHeaders: string } {
   const { block, signedHeaders } = canonicalHeaders(request.headers);
   const canonical = [
     request.method.toUpperCase(),
     request.path || '/',
-    canonicalQueryString(request.query),
+    canonicalQuery,
     block,
     signedHeaders,
     payloadHash,

@@ -1,4 +1,5 @@
 import {
+  canonicalQueryString,
   canonicalRequest,
   computeSignature,
   credentialScope,
@@ -15,11 +16,14 @@ import {
 /**
  * Signs requests for one set of credentials and one scope.
  *
- * The signing key depends only on the secret, the day, the region and the service, so it is derived
- * once a day instead of four HMACs per request.
+ * Signing is on every call's hot path, so what does not change per request is computed once: the
+ * signing key (per day: four HMACs), the X-Date (per second) and a query's canonical form (per
+ * query object, for callers that reuse one object per action).
  */
 export class V4Signer {
   private cachedKey?: { shortDate: string; key: Buffer };
+  private cachedXDate?: { second: number; xDate: string };
+  private readonly canonicalQueries = new WeakMap<object, string>();
 
   constructor(
     private readonly credentials: Credentials,
@@ -31,7 +35,7 @@ export class V4Signer {
    * `X-Content-Sha256`, `X-Security-Token` when there is a session token, and `Authorization`.
    */
   sign(request: RequestToSign, now: Date = new Date()): Record<string, string> {
-    const xDate = formatXDate(now);
+    const xDate = this.xDate(now);
     const shortDate = xDate.slice(0, 8);
     const payloadHash = sha256Hex(request.body);
     const headers: Record<string, string> = {
@@ -41,7 +45,11 @@ export class V4Signer {
     };
     if (this.credentials.sessionToken) headers['X-Security-Token'] = this.credentials.sessionToken;
 
-    const { canonical, signedHeaders } = canonicalRequest({ ...request, headers }, payloadHash);
+    const { canonical, signedHeaders } = canonicalRequest(
+      { ...request, headers },
+      payloadHash,
+      this.canonicalQuery(request.query),
+    );
     const scope = credentialScope(shortDate, this.scope);
     const signature = computeSignature(
       this.signingKey(shortDate),
@@ -51,6 +59,24 @@ export class V4Signer {
       `${SIGNING_ALGORITHM} Credential=${this.credentials.accessKeyId}/${scope}, ` +
       `SignedHeaders=${signedHeaders}, Signature=${signature}`;
     return headers;
+  }
+
+  private xDate(now: Date): string {
+    const second = Math.floor(now.getTime() / 1000);
+    if (this.cachedXDate?.second !== second) {
+      this.cachedXDate = { second, xDate: formatXDate(now) };
+    }
+    return this.cachedXDate.xDate;
+  }
+
+  private canonicalQuery(query: Readonly<Record<string, string>>): string {
+    let canonical = this.canonicalQueries.get(query);
+    if (canonical === undefined) {
+      canonical = canonicalQueryString(query);
+      // Only frozen objects are cached: a mutable one could change under the same identity.
+      if (Object.isFrozen(query)) this.canonicalQueries.set(query, canonical);
+    }
+    return canonical;
   }
 
   private signingKey(shortDate: string): Buffer {

@@ -3,6 +3,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { HttpService } from '@nestjs/axios';
 import { FactoryProvider, OnApplicationShutdown } from '@nestjs/common';
 import axios from 'axios';
+import { createNodeHttpAdapter } from './node-http.adapter';
 import { RTC_HTTP_SERVICE, RTC_MESSAGING_OPTIONS } from '../rtc-messaging.constants';
 import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';
 
@@ -17,22 +18,21 @@ export const IDLE_SOCKET_TTL_MS = 4_000;
 /** The module's own `HttpService`: its own axios instance and keep-alive agents, closed on shutdown. */
 export class RtcHttpService extends HttpService implements OnApplicationShutdown {
   constructor(
-    private readonly agents: { http: HttpAgent; https: HttpsAgent },
+    /** The keep-alive agents every call uses. */
+    readonly agents: { readonly http: HttpAgent; readonly https: HttpsAgent },
     timeoutMs: number,
     baseURL: string,
   ) {
     const instance = axios.create({
       baseURL,
       timeout: timeoutMs,
-      httpAgent: agents.http,
-      httpsAgent: agents.https,
+      adapter: createNodeHttpAdapter(agents),
       // Failures are read from the envelope and the status, never thrown by axios.
       validateStatus: () => true,
       // The body is a Buffer signed byte for byte: no transformation may touch it.
       transformRequest: [(data: unknown) => data],
-      maxRedirects: 0,
-      // A proxy from the environment would see the Authorization header; opt in explicitly.
-      proxy: false,
+      // The adapter follows no redirect and uses no proxy (one from the environment would see
+      // the Authorization header).
     });
     // @nestjs/axios is ESM and sees axios's ESM typings; this CommonJS file sees the CJS ones. They
     // describe the same object, but TypeScript keeps them apart (the dual-package type hazard).

@@ -232,6 +232,24 @@ describe('RtcOpenApiClient', () => {
     expect(error).toMatchObject({ reason: 'reset', outcome: 'unknown' });
   });
 
+  it('maps a connection lost in the middle of the answer to an unknown outcome', async () => {
+    upstream.handler = (_req, _body, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '500' });
+      res.write('{"ResponseMetadata":');
+      setTimeout(() => res.socket?.destroy(), 10);
+    };
+    const error = await failure();
+    expect(error).toBeInstanceOf(RtcUnknownOutcomeError);
+    expect(error).toMatchObject({ reason: 'reset' });
+  });
+
+  it('does not follow redirects', async () => {
+    upstream.handler = answer(302, '', { Location: 'http://127.0.0.1:1/' });
+    const error = await failure();
+    expect(error).toBeInstanceOf(RtcTransportError);
+    expect(upstream.requests).toHaveLength(1);
+  });
+
   it('probe reports the status of an unsigned GET /', async () => {
     upstream.handler = answer(400, envelope({ Error: { Code: 'MissingParameter', Message: 'x' } }));
     await expect(client.probe(500)).resolves.toMatchObject({ status: 400 });

@@ -2,7 +2,6 @@ import type { ClientRequest } from 'node:http';
 import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AxiosError, AxiosResponse } from 'axios';
-import { firstValueFrom } from 'rxjs';
 import {
   RtcClockSkewError,
   RtcError,
@@ -47,6 +46,10 @@ export class RtcOpenApiClient {
   private readonly logger = new Logger('RtcMessaging');
   private readonly signer: V4Signer;
   private readonly signedHeaders: Readonly<Record<string, string>>;
+  private readonly routes = new Map<
+    string,
+    { query: Readonly<Record<string, string>>; url: string }
+  >();
 
   constructor(
     @Inject(RTC_HTTP_SERVICE) private readonly http: HttpService,
@@ -68,8 +71,7 @@ export class RtcOpenApiClient {
    * @throws RtcUnknownOutcomeError when the call failed after the message may have been accepted
    */
   async call<TResult>(action: string, body: object): Promise<OpenApiSuccess<TResult>> {
-    const query = { Action: action, Version: MESSAGING_API_VERSION };
-    const url = `/?${canonicalQueryString(query)}`;
+    const { query, url } = this.routeOf(action);
     const payload = Buffer.from(JSON.stringify(body), 'utf8');
     const headers = this.signer.sign({
       method: 'POST',
@@ -80,11 +82,28 @@ export class RtcOpenApiClient {
 
     let response: AxiosResponse<unknown>;
     try {
-      response = await firstValueFrom(this.http.post<unknown>(url, payload, { headers }));
+      // axiosRef directly: the Observable wrapper would add a CancelToken per call for nothing.
+      response = await this.http.axiosRef.request<unknown>({
+        method: 'POST',
+        url,
+        data: payload,
+        headers,
+      });
     } catch (error) {
       throw this.transportError(action, error);
     }
     return this.readAnswer<TResult>(action, response);
+  }
+
+  /** The query and URL of an action, built once: the signer caches a frozen query's canonical form. */
+  private routeOf(action: string): { query: Readonly<Record<string, string>>; url: string } {
+    let route = this.routes.get(action);
+    if (!route) {
+      const query = Object.freeze({ Action: action, Version: MESSAGING_API_VERSION });
+      route = { query, url: `/?${canonicalQueryString(query)}` };
+      this.routes.set(action, route);
+    }
+    return route;
   }
 
   /**
@@ -96,7 +115,11 @@ export class RtcOpenApiClient {
   async probe(timeoutMs: number): Promise<{ status: number; latencyMs: number }> {
     const started = performance.now();
     try {
-      const response = await firstValueFrom(this.http.get('/', { timeout: timeoutMs }));
+      const response = await this.http.axiosRef.request({
+        method: 'GET',
+        url: '/',
+        timeout: timeoutMs,
+      });
       return { status: response.status, latencyMs: Math.round(performance.now() - started) };
     } catch (error) {
       throw this.transportError('probe', error);

@@ -67,7 +67,8 @@ export function IsRtcMessage(
     );
     register(
       MESSAGE_SIZE_RULE,
-      (value, binary) => (messageBytes(value, binary) ?? 0) <= maxBytes,
+      // Counting base64 bytes needs no decode; whether it is canonical is the rule above.
+      (value, binary) => Buffer.byteLength(value, binary ? 'base64' : 'utf8') <= maxBytes,
       ({ property, value }, binary) =>
         `${property} must be at most ${formatBytes(maxBytes)} bytes ${binary ? 'after base64 decoding' : 'in UTF-8'}; ` +
         `it is ${formatBytes(messageBytes(value as string, binary) ?? 0)} bytes`,

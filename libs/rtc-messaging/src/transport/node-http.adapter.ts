@@ -1,0 +1,95 @@
+import {
+  Agent as HttpAgent,
+  ClientRequest,
+  IncomingMessage,
+  request as httpRequest,
+} from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { AxiosAdapter, AxiosError, InternalAxiosRequestConfig } from 'axios';
+
+/** Largest answer read; an OpenAPI envelope is a few hundred bytes. */
+export const MAX_RESPONSE_BYTES = 1_048_576;
+
+/**
+ * A lean axios adapter over `node:http(s)` and the module's keep-alive agents.
+ *
+ * Why not axios's own adapter: it supports proxies, redirects, decompression, streams and progress
+ * events on every call, and that generality cost more client CPU per SendUnicast than signing and
+ * validation together (profiled in bench/README.md). The RTC OpenAPI needs none of it: a small JSON
+ * POST and a small JSON answer. Requests still go through the module's axios instance, so its
+ * config, interceptors and error type are unchanged.
+ *
+ * The timeout covers the whole call (connect, send, answer), and failures carry the
+ * `ClientRequest`, whose `writableFinished` tells whether the request was fully sent.
+ */
+export function createNodeHttpAdapter(agents: {
+  http: HttpAgent;
+  https: HttpsAgent;
+}): AxiosAdapter {
+  return (config: InternalAxiosRequestConfig) =>
+    new Promise((resolve, reject) => {
+      const url = new URL(config.url ?? '/', config.baseURL);
+      const secure = url.protocol === 'https:';
+      const body = config.data as Buffer | undefined;
+      const headers = config.headers.toJSON(true) as Record<string, string>;
+      if (body) headers['Content-Length'] = String(body.length);
+
+      const request: ClientRequest = (secure ? httpsRequest : httpRequest)({
+        protocol: url.protocol,
+        hostname: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method: (config.method ?? 'get').toUpperCase(),
+        headers,
+        agent: secure ? agents.https : agents.http,
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const fail = (error: Error & { code?: string }) => {
+        clearTimeout(timer);
+        // The first failure wins; a promise settles once, so later ones are ignored.
+        reject(
+          error instanceof AxiosError ? error : AxiosError.from(error, error.code, config, request),
+        );
+      };
+
+      timer = config.timeout
+        ? setTimeout(() => {
+            const error = new AxiosError(
+              `timeout of ${config.timeout}ms exceeded`,
+              AxiosError.ECONNABORTED,
+              config,
+              request,
+            );
+            request.destroy(error);
+          }, config.timeout)
+        : undefined;
+
+      request.on('error', fail);
+      request.on('response', (response: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_RESPONSE_BYTES) {
+            request.destroy(
+              new AxiosError('answer too large', AxiosError.ERR_BAD_RESPONSE, config, request),
+            );
+          } else chunks.push(chunk);
+        });
+        response.on('end', () => {
+          clearTimeout(timer);
+          resolve({
+            data: Buffer.concat(chunks, size).toString('utf8'),
+            status: response.statusCode ?? 0,
+            statusText: response.statusMessage ?? '',
+            headers: response.headers as Record<string, string>,
+            config,
+            request,
+          });
+        });
+        // A connection lost mid-answer (reset, aborted).
+        response.on('error', fail);
+      });
+      request.end(body);
+    });
+}
