@@ -91,6 +91,15 @@ describe('RtcDispatcher', () => {
     expect(call).toHaveBeenCalledTimes(2);
   });
 
+  it('reports an unknown outcome when a later attempt is refused after one that may have delivered', async () => {
+    const dispatcher = await dispatcherWith({ retry: { baseDelayMs: 1, unknownOutcome: true } });
+    const maybeDelivered = internal();
+    call
+      .mockRejectedValueOnce(maybeDelivered)
+      .mockRejectedValueOnce(new RtcUpstreamError({ status: 400, code: 'InvalidParameter' }));
+    await expect(send(dispatcher)).rejects.toBe(maybeDelivered);
+  });
+
   it('does not retry a refusal', async () => {
     const dispatcher = await dispatcherWith({ retry: { baseDelayMs: 1 } });
     const error = new RtcUpstreamError({ status: 400, code: 'InvalidParameter.IllegalTo' });

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { RtcError } from '../errors';
 import { RTC_CALL_BUDGET, RTC_MESSAGING_OPTIONS } from '../rtc-messaging.constants';
 import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';
 import type { MessagingBudget } from '../rate-limit/messaging-budget';
@@ -33,18 +34,24 @@ export class RtcDispatcher {
     signal?: AbortSignal,
   ): Promise<OpenApiSuccess<TResult>> {
     const started = performance.now();
+    // With at-least-once retries, an earlier attempt may have delivered: a later refusal must not
+    // hide that, so the caller hears the unknown outcome rather than "not delivered".
+    let mayHaveDelivered: RtcError | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.budget?.acquire(body.AppId, signal);
         return await this.client.call<TResult>(action, body);
       } catch (error) {
+        if (error instanceof RtcError && error.outcome === 'unknown') mayHaveDelivered = error;
         const delay = this.retryDelay(attempt, error, performance.now() - started);
-        if (delay === undefined) throw error;
+        if (delay === undefined) throw mayHaveDelivered ?? error;
         this.logger.warn(
           `${action}: attempt ${attempt} failed (${(error as Error).name}); retrying in ${delay} ms`,
         );
         // Rejects with the signal's reason, as waiting for budget does.
-        await sleep(delay, undefined, { signal }).catch(() => Promise.reject(signal?.reason));
+        await sleep(delay, undefined, { signal }).catch(() =>
+          Promise.reject(mayHaveDelivered ?? signal?.reason),
+        );
       }
     }
   }
