@@ -18,12 +18,33 @@ export { RTC_MESSAGING_OPTIONS } from './rtc-messaging.constants';
 export * from './rtc-openapi.constants';
 export * from './errors';
 export {
+  FanOutFailureSample,
+  FanOutMessageDto,
+  FanOutProgress,
+  FanOutResult,
+  FanOutSummary,
   RtcSendResult,
+  SendFanOutDto,
   SendOptions,
+  SendStatus,
+  SendToManyOptions,
   SendUnicastDto,
   SendUnicastInput,
   UnicastService,
 } from './unicast';
+export {
+  expandIdListViolations,
+  IsRtcIdList,
+  RoomBatchChunk,
+  RoomBatchResult,
+  RoomIdParamsDto,
+  RoomMessageOptionsDto,
+  RoomMessagingService,
+  RoomSendOptions,
+  SendRoomBatchDto,
+  SendRoomBroadcastDto,
+  SendRoomUnicastDto,
+} from './room';
 export {
   IsRtcId,
   IsRtcMessage,

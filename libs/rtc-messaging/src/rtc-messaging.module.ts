@@ -8,6 +8,7 @@ import { resolveOptions, RtcMessagingModuleOptions } from './rtc-messaging.optio
 import { RtcOpenApiClient, rtcHttpServiceProvider } from './transport';
 import { RtcDispatcher } from './dispatch/rtc-dispatcher';
 import { messagingBudgetProvider } from './rate-limit/messaging-budget';
+import { RoomMessagingService } from './room';
 import { UnicastService } from './unicast';
 
 /**
@@ -41,7 +42,8 @@ import { UnicastService } from './unicast';
     RtcOpenApiClient,
     RtcDispatcher,
     UnicastService,
+    RoomMessagingService,
   ],
-  exports: [UnicastService, RtcOpenApiClient, RTC_MESSAGING_OPTIONS],
+  exports: [UnicastService, RoomMessagingService, RtcOpenApiClient, RTC_MESSAGING_OPTIONS],
 })
 export class RtcMessagingModule extends ConfigurableRtcMessagingModule {}

@@ -1,2 +1,11 @@
 export { RtcSendResult, SendOptions, SendUnicastDto, SendUnicastInput } from './send-unicast.dto';
 export { UnicastService } from './unicast.service';
+export { FanOutMessageDto, SendFanOutDto } from './fan-out.dto';
+export type {
+  FanOutFailureSample,
+  FanOutProgress,
+  FanOutResult,
+  FanOutSummary,
+  SendToManyOptions,
+} from './fan-out.types';
+export type { SendStatus } from './send-status';

@@ -1,11 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { RtcValidationError } from '../errors';
+import { ID_PATTERN } from '../rtc-openapi.constants';
 import { RTC_MESSAGING_OPTIONS } from '../rtc-messaging.constants';
 import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';
 import { RtcDispatcher } from '../dispatch/rtc-dispatcher';
 import { MessagingResult } from '../transport';
-import { validateInput } from '../validation';
+import { IsRtcId, validateInput } from '../validation';
+import { withBudgetPatience } from './budget-patience';
+import { fanOutArgumentViolations, runFanOut } from './fan-out';
+import { FanOutMessageDto } from './fan-out.dto';
+import type { FanOutSummary, SendToManyOptions } from './fan-out.types';
 import { RtcSendResult, SendOptions, SendUnicastDto, SendUnicastInput } from './send-unicast.dto';
+
+/** One fan-out recipient, so a malformed id gets the same violation as in `SendUnicastDto`. */
+class FanOutRecipientDto {
+  @IsRtcId()
+  to!: string;
+}
 
 /**
  * Sends out-of-room point-to-point messages (`SendUnicast`) to RTC users who have called `login`.
@@ -56,5 +67,83 @@ export class UnicastService {
       'base64',
     );
     return this.send({ ...options, to, message, binary: true });
+  }
+
+  /**
+   * Sends one message to each recipient: one `SendUnicast` per recipient, under the shared call
+   * budget, at most `concurrency` (default 32) at a time. Recipients are pulled from the iterable
+   * only as slots free, so 100,000 ids, or an async cursor over a table, run in constant memory;
+   * each outcome is streamed to `onResult` and the counts to `onProgress`.
+   *
+   * The message, `binary`, `from` and `appId` are validated once, before anything is sent. Each
+   * recipient id is validated on its own: a malformed one is `refused` with the rule it broke, and
+   * the others are still sent. A failure is `unknown` when the message may have been delivered
+   * (`RtcUnknownOutcomeError`), otherwise `refused`; the method itself does not throw for them.
+   *
+   * A recipient waits its turn for the shared budget (up to a minute, `BULK_BUDGET_PATIENCE_MS`)
+   * rather than being refused when other traffic takes most of it.
+   *
+   * Cancelling (`signal`) stops pulling recipients; calls waiting for budget give up (`refused`)
+   * and calls on the wire complete. Every recipient that was not reported through `onResult` was
+   * not sent. (With `retry.unknownOutcome` on, the signal does not cut a call's retries short:
+   * an abort there would hide whether an earlier attempt delivered it.)
+   *
+   * @throws RtcValidationError when the message or an option breaks a rule (nothing is sent)
+   * @throws whatever the iterable or `onResult` throws, once the calls in flight are reported
+   *
+   * @example
+   * const summary = await this.unicast.sendToMany(userIds, 'Maintenance at 02:00', {
+   *   concurrency: 16,
+   *   signal: AbortSignal.timeout(120_000),
+   *   onResult: (r) => r.status !== 'sent' && this.log.warn(`${r.to}: ${r.reason}`),
+   * });
+   * // { done: 10000, sent: 9998, refused: 2, unknown: 0, refusals: [...], cancelled: false, ... }
+   */
+  async sendToMany(
+    recipients: Iterable<string> | AsyncIterable<string>,
+    message: string,
+    options: SendToManyOptions = {},
+  ): Promise<FanOutSummary> {
+    const { concurrency, signal, onResult, onProgress, progressEvery, maxSamples, ...fields } =
+      options ?? {};
+    const run = { concurrency, signal, onResult, onProgress, progressEvery, maxSamples };
+    // Every broken rule at once: the message's and the run's.
+    const problems = fanOutArgumentViolations(recipients, run);
+    let dto: FanOutMessageDto;
+    try {
+      dto = validateInput(FanOutMessageDto, { ...fields, message });
+    } catch (error) {
+      if (error instanceof RtcValidationError && problems.length > 0) {
+        throw new RtcValidationError([...error.violations, ...problems]);
+      }
+      throw error;
+    }
+    if (problems.length > 0) throw new RtcValidationError(problems);
+
+    const AppId = dto.appId ?? this.options.appId;
+    const From = dto.from ?? this.options.from;
+    const Binary = dto.binary ?? false;
+    const Message = dto.message;
+    const dispatchSignal = this.options.retry.unknownOutcome ? undefined : signal;
+
+    return runFanOut(
+      recipients,
+      async (to) => {
+        // The fast path is the same rule; only a malformed id pays for class-validator's message.
+        if (typeof to !== 'string' || !ID_PATTERN.test(to))
+          validateInput(FanOutRecipientDto, { to });
+        const { requestId } = await withBudgetPatience(
+          () =>
+            this.dispatcher.dispatch<MessagingResult>(
+              'SendUnicast',
+              { AppId, From, To: to, Binary, Message },
+              dispatchSignal,
+            ),
+          dispatchSignal,
+        );
+        return { requestId };
+      },
+      run,
+    );
   }
 }
