@@ -41,7 +41,7 @@ export const MAX_BATCH_RECIPIENTS = 600;
  * The id rule for `From`, `To` (and `RoomId`): 1 to 128 of `a-z A-Z 0-9 _ @ - .`.
  * Docs: SendUnicast `From` is `[a-zA-Z0-9_@\-\.]{1,128}`; 69828 gives the same set for every id.
  */
-export const ID_PATTERN = /^[a-zA-Z0-9_@.\-]{1,128}$/;
+export const ID_PATTERN = /^[a-zA-Z0-9_@.-]{1,128}$/;
 
 /** One AppId may make at most this many calls per second, summed over the four messaging actions. */
 export const MESSAGING_CALLS_PER_SECOND = 500;

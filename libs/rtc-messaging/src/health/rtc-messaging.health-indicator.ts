@@ -40,7 +40,7 @@ export class RtcMessagingHealthIndicator {
   ): Promise<HealthIndicatorResult<Key>> {
     const now = Date.now();
     if (this.cached?.key === key && this.cached.expiresAt > now) {
-      return this.cached.result as Promise<HealthIndicatorResult<Key>>;
+      return this.cached.result;
     }
     // Concurrent checks share one probe: the promise is cached, not only its value.
     const result = this.probe(key, timeoutMs);

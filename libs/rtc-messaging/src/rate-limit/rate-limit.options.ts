@@ -1,4 +1,3 @@
-import type { Cluster, Redis } from 'ioredis';
 import {
   IsIn,
   IsInt,
@@ -24,8 +23,18 @@ export type BudgetKey =
   | 'account'
   | ((call: { readonly appId: string; readonly accessKeyId: string }) => string);
 
-const isRedisClient = (value: unknown): value is Redis | Cluster =>
-  typeof value === 'object' && value !== null && typeof (value as Redis).evalsha === 'function';
+/**
+ * An ioredis `Redis` or `Cluster` client, typed by the one method the check below reads, so that
+ * these declarations compile in apps without ioredis (an optional peer).
+ */
+export interface RedisClientLike {
+  evalsha(...args: never[]): unknown;
+}
+
+const isRedisClient = (value: unknown): value is RedisClientLike =>
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as RedisClientLike).evalsha === 'function';
 
 /** A `redis://` / `rediss://` URL or an ioredis client. */
 function IsRedisConnection(): PropertyDecorator {
@@ -96,7 +105,7 @@ export class RateLimitOptions {
    */
   @IsOptional()
   @IsRedisConnection()
-  redis?: string | Redis | Cluster;
+  redis?: string | RedisClientLike;
 
   /** Prefix of the budget's Redis keys. Default `rtc-messaging:budget:`. */
   @IsOptional()

@@ -1,6 +1,14 @@
 /**
  * `nestjs-volcengine-rtc/testing`: what an app needs to test code that sends RTC messages.
- * The emulator is a local Volcengine RTC OpenAPI that checks signatures, body rules and the rate
- * limit as the real one does, records what it accepted, and injects faults on demand.
+ * - `RtcMessagingTestingModule` and `RtcMessagingRecorder`: unit tests, with the real services and
+ *   their validation, and an in-memory recorder in place of the upstream.
+ * - `RtcOpenApiEmulator`: e2e tests, a local Volcengine RTC OpenAPI that checks signatures, body
+ *   rules and the rate limit as the real one does, records what it accepted, and injects faults.
  */
+export {
+  RTC_MESSAGING_TESTING_DEFAULTS,
+  RtcMessagingTestingModule,
+  RtcMessagingTestingOptions,
+} from './rtc-messaging-testing.module';
+export { RecordedCall, RecordedFailure, RtcMessagingRecorder } from './rtc-messaging.recorder';
 export * from './emulator';

@@ -31,7 +31,7 @@ export function createNodeHttpAdapter(agents: {
       const url = new URL(config.url ?? '/', config.baseURL);
       const secure = url.protocol === 'https:';
       const body = config.data as Buffer | undefined;
-      const headers = config.headers.toJSON(true) as Record<string, string>;
+      const headers = config.headers.toJSON(true);
       if (body) headers['Content-Length'] = String(body.length);
 
       const request: ClientRequest = (secure ? httpsRequest : httpRequest)({
@@ -43,16 +43,7 @@ export function createNodeHttpAdapter(agents: {
         headers,
         agent: secure ? agents.https : agents.http,
       });
-      let timer: NodeJS.Timeout | undefined;
-      const fail = (error: Error & { code?: string }) => {
-        clearTimeout(timer);
-        // The first failure wins; a promise settles once, so later ones are ignored.
-        reject(
-          error instanceof AxiosError ? error : AxiosError.from(error, error.code, config, request),
-        );
-      };
-
-      timer = config.timeout
+      const timer = config.timeout
         ? setTimeout(() => {
             const error = new AxiosError(
               `timeout of ${config.timeout}ms exceeded`,
@@ -63,6 +54,13 @@ export function createNodeHttpAdapter(agents: {
             request.destroy(error);
           }, config.timeout)
         : undefined;
+      const fail = (error: Error & { code?: string }) => {
+        clearTimeout(timer);
+        // The first failure wins; a promise settles once, so later ones are ignored.
+        reject(
+          error instanceof AxiosError ? error : AxiosError.from(error, error.code, config, request),
+        );
+      };
 
       request.on('error', fail);
       request.on('response', (response: IncomingMessage) => {

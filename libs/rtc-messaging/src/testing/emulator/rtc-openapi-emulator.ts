@@ -76,7 +76,6 @@ interface Answer {
 const SUCCESS: Answer = { status: 200 };
 const SUCCESS_RESULT = Object.freeze({ Message: 'Success' });
 
-
 function gatewayError(code: keyof typeof GATEWAY_ERRORS, message: string): Answer {
   const { status, codeN } = GATEWAY_ERRORS[code];
   return {
@@ -117,7 +116,7 @@ function faultAnswer(fault: Extract<EmulatorFault, { type: 'error' }>): Answer {
  * of repeated names wins. A null prototype keeps names like `__proto__` plain data.
  */
 function parseQuery(raw: string): Record<string, string> {
-  const query: Record<string, string> = Object.create(null);
+  const query = Object.create(null) as Record<string, string>;
   if (raw === '') return query;
   for (const [name, value] of new URLSearchParams(raw)) {
     if (!(name in query)) query[name] = value;

@@ -1,0 +1,182 @@
+import { createServer, Server, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { ServiceUnavailableException } from '@nestjs/common';
+import { Test, TestingModule } from '@nestjs/testing';
+import { HealthCheckService, TerminusModule } from '@nestjs/terminus';
+import { RtcMessagingModule } from '../rtc-messaging.module';
+import { EMULATOR_DEMO_CREDENTIALS, RtcOpenApiEmulator } from '../testing/emulator';
+import { RtcMessagingHealthIndicator } from './rtc-messaging.health-indicator';
+
+const SESSION_TOKEN = 'session-token-never-shown';
+
+async function indicatorFor(endpoint: string): Promise<TestingModule> {
+  return Test.createTestingModule({
+    imports: [
+      RtcMessagingModule.forRoot({
+        ...EMULATOR_DEMO_CREDENTIALS,
+        sessionToken: SESSION_TOKEN,
+        appId: 'app',
+        from: 'bot',
+        endpoint,
+      }),
+      // The failed checks below are expected; terminus would log each one.
+      TerminusModule.forRoot({ logger: false }),
+    ],
+    providers: [RtcMessagingHealthIndicator],
+  }).compile();
+}
+
+/** A port on which nothing listens: bound once, then closed. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Shows no secret of the module's options, whatever it says. */
+function expectNoSecret(result: unknown): void {
+  const text = JSON.stringify(result);
+  expect(text).not.toContain(EMULATOR_DEMO_CREDENTIALS.secretAccessKey);
+  expect(text).not.toContain(SESSION_TOKEN);
+}
+
+describe('RtcMessagingHealthIndicator', () => {
+  describe('when the endpoint answers', () => {
+    const emulator = new RtcOpenApiEmulator();
+    let moduleRef: TestingModule;
+    let endpoint: string;
+
+    beforeAll(async () => {
+      endpoint = await emulator.start();
+      moduleRef = await indicatorFor(endpoint);
+    });
+    afterAll(async () => {
+      await moduleRef.close();
+      await emulator.stop();
+    });
+
+    it('is up, with the endpoint, region and latency, and sends no message', async () => {
+      const result = await moduleRef.get(RtcMessagingHealthIndicator).isHealthy('rtc');
+
+      expect(result).toEqual({
+        rtc: { status: 'up', endpoint, region: 'cn-north-1', latencyMs: expect.any(Number) },
+      });
+      expect(emulator.acceptedCount).toBe(0);
+      expectNoSecret(result);
+    });
+
+    it('shares one probe between concurrent checks and reuses it for cacheMs', async () => {
+      const fresh = await indicatorFor(endpoint);
+      const indicator = fresh.get(RtcMessagingHealthIndicator);
+      const before = emulator.received;
+
+      const results = await Promise.all([
+        indicator.isHealthy('rtc', { cacheMs: 100 }),
+        indicator.isHealthy('rtc', { cacheMs: 100 }),
+        indicator.isHealthy('rtc', { cacheMs: 100 }),
+      ]);
+      await indicator.isHealthy('rtc', { cacheMs: 100 });
+      expect(emulator.received - before).toBe(1);
+      expect(new Set(results).size).toBe(1);
+
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      await indicator.isHealthy('rtc', { cacheMs: 100 });
+      expect(emulator.received - before).toBe(2);
+      await fresh.close();
+    });
+
+    it('probes again for another key', async () => {
+      const fresh = await indicatorFor(endpoint);
+      const indicator = fresh.get(RtcMessagingHealthIndicator);
+      const before = emulator.received;
+
+      await expect(indicator.isHealthy('rtc')).resolves.toHaveProperty('rtc.status', 'up');
+      await expect(indicator.isHealthy('rtc-openapi')).resolves.toHaveProperty(
+        'rtc-openapi.status',
+        'up',
+      );
+      expect(emulator.received - before).toBe(2);
+      await fresh.close();
+    });
+
+    it('makes a terminus health check pass', async () => {
+      const health = moduleRef.get(HealthCheckService);
+      const indicator = moduleRef.get(RtcMessagingHealthIndicator);
+
+      await expect(health.check([() => indicator.isHealthy('rtc')])).resolves.toMatchObject({
+        status: 'ok',
+        info: { rtc: { status: 'up' } },
+      });
+    });
+  });
+
+  describe('when the endpoint is unreachable', () => {
+    it('is down with the reason, and does not throw', async () => {
+      const endpoint = `http://127.0.0.1:${await closedPort()}`;
+      const moduleRef = await indicatorFor(endpoint);
+
+      const result = await moduleRef.get(RtcMessagingHealthIndicator).isHealthy('rtc');
+
+      expect(result).toEqual({
+        rtc: {
+          status: 'down',
+          endpoint,
+          reason: expect.stringMatching(/^RTC OpenAPI unreachable \(connect\): ECONNREFUSED/),
+        },
+      });
+      expectNoSecret(result);
+      await moduleRef.close();
+    });
+
+    it('is down within timeoutMs when the endpoint accepts but never answers', async () => {
+      const sockets = new Set<Socket>();
+      const silent: Server = createServer((socket) => sockets.add(socket));
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      const moduleRef = await indicatorFor(endpoint);
+
+      const started = performance.now();
+      const result = await moduleRef
+        .get(RtcMessagingHealthIndicator)
+        .isHealthy('rtc', { timeoutMs: 200 });
+
+      expect(performance.now() - started).toBeLessThan(2_000);
+      expect(result).toEqual({
+        rtc: { status: 'down', endpoint, reason: expect.stringContaining('timeout') },
+      });
+      await moduleRef.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    });
+
+    it('makes a terminus health check answer 503 with the reason', async () => {
+      const moduleRef = await indicatorFor(`http://127.0.0.1:${await closedPort()}`);
+      const health = moduleRef.get(HealthCheckService);
+      const indicator = moduleRef.get(RtcMessagingHealthIndicator);
+
+      const error: unknown = await health.check([() => indicator.isHealthy('rtc')]).catch((e) => e);
+
+      expect(error).toBeInstanceOf(ServiceUnavailableException);
+      const body = (error as ServiceUnavailableException).getResponse();
+      expect(body).toMatchObject({ status: 'error', error: { rtc: { status: 'down' } } });
+      expectNoSecret(body);
+      await moduleRef.close();
+    });
+  });
+
+  it('never shows credentials put in the endpoint URL', async () => {
+    const emulator = new RtcOpenApiEmulator();
+    const url = new URL(await emulator.start());
+    url.username = 'proxyuser';
+    url.password = 'proxy-password';
+    const moduleRef = await indicatorFor(url.href);
+
+    const result = await moduleRef.get(RtcMessagingHealthIndicator).isHealthy('rtc');
+
+    expect(JSON.stringify(result)).not.toMatch(/proxyuser|proxy-password/);
+    await moduleRef.close();
+    await emulator.stop();
+  });
+});
