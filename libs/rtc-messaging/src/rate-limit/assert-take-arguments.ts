@@ -1,12 +1,15 @@
+import type { GcraRate } from './rate-limit-store.interface';
+
 /**
- * Checks `tryTake`'s limit and window, the same way for every store: a limit below one would refuse
- * forever with no time to retry at, and a fractional one has no meaning for whole calls.
+ * Checks `tryTake`'s rate, the same way for every store: an interval that is not a positive finite
+ * number would grant without end (or never), and a fractional burst has no meaning for whole calls.
  */
-export function assertTakeArguments(limit: number, windowMs: number): void {
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new RangeError(`limit must be a positive integer, got ${limit}`);
+export function assertTakeArguments(rate: GcraRate): void {
+  const { intervalMs, burst } = rate;
+  if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs <= 0) {
+    throw new RangeError(`intervalMs must be a positive finite number, got ${intervalMs}`);
   }
-  if (!Number.isInteger(windowMs) || windowMs < 1) {
-    throw new RangeError(`windowMs must be a positive integer, got ${windowMs}`);
+  if (!Number.isInteger(burst) || burst < 0) {
+    throw new RangeError(`burst must be an integer ≥ 0, got ${burst}`);
   }
 }

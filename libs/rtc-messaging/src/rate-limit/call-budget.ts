@@ -3,12 +3,13 @@ import { RtcConfigurationError } from '../errors/rtc-configuration.error';
 import { RtcRateLimitedError } from '../errors/rtc-rate-limited.error';
 import { MESSAGING_CALLS_PER_SECOND } from '../rtc-openapi.constants';
 import { FallbackRateLimitStore } from './fallback-rate-limit.store';
-import { RateLimitStore, TakeResult } from './rate-limit-store.interface';
+import { paceFor } from './gcra';
+import { GcraRate, RateLimitStore, TakeResult } from './rate-limit-store.interface';
 
 /** Which store paces calls: the shared one, the local fallback, or none (calls fail closed). */
 export type BudgetStoreState = 'shared' | 'local' | 'unavailable';
 
-/** The length of the upstream's sliding window. */
+/** The length of the upstream's sliding window, in ms. */
 const UPSTREAM_WINDOW_MS = 1_000;
 
 /**
@@ -20,19 +21,22 @@ const UPSTREAM_WINDOW_MS = 1_000;
  * - `maxQueued` 1000: room for a full window of grants being handed out now and another one
  *   waiting; anyone further back could not be served within `maxWaitMs` anyway, and the bound
  *   keeps a burst from growing memory.
- * - `safetyMarginMs` 40: see `CallBudgetOptions.safetyMarginMs`.
+ * - `safetyMarginMs` 30: see `CallBudgetOptions.safetyMarginMs`.
+ * - `coldStartMs` 100: see `CallBudgetOptions.coldStartMs`.
  */
 export const CALL_BUDGET_DEFAULTS = {
   perSecond: MESSAGING_CALLS_PER_SECOND,
   maxWaitMs: 1_000,
   maxQueued: 1_000,
-  safetyMarginMs: 40,
+  safetyMarginMs: 30,
+  coldStartMs: 100,
   onStoreError: 'fail-closed',
 } as const;
 
 /**
  * Takes in flight per key at most. More keep a slow (remote) store from capping throughput at one
- * call per round trip; the cap bounds how many takes a burst can send to Redis at once.
+ * call per round trip; the cap bounds how many takes a burst can send to Redis at once. (GCRA
+ * refuses the takes beyond what the pace allows by itself, whatever arrives at once.)
  */
 const MAX_TAKES_IN_FLIGHT = 32;
 
@@ -51,17 +55,40 @@ interface CommonOptions {
   /** Most callers waiting per key; one more fails at once with `RtcRateLimitedError`; default 1000. */
   maxQueued?: number;
   /**
-   * Added to the 1 s window the budget counts in, in ms; defaults to 40.
+   * Added to the upstream's 1 s window, in ms; defaults to 30.
    *
-   * The budget grants at most `perSecond` calls in any window of `1000 + safetyMarginMs` ms. Calls
-   * reach the upstream after a delay that varies (network, TLS, event-loop stalls); as long as
-   * that delay varies by no more than the margin, the calls arriving in any upstream second were
-   * granted within one budget window, so at most `perSecond` arrive. The price is throughput:
-   * at most `perSecond × 1000 / (1000 + margin)` per second sustained. 40 ms keeps 96.2% of the
-   * limit (481 of 500 calls/s), above the 95% target with room for pacing overhead, while covering
-   * the latency spread of a healthy link; 50 ms would leave no room (95.2%), 25 ms less cover.
+   * The budget paces grants (GCRA) so that no span of `1000 + safetyMarginMs` ms, ends included,
+   * holds more than `perSecond` of them: one grant every `T = (1000 + margin) / (perSecond - B)`
+   * ms (a hair more), with at most `B + 1` back to back, B being 1 to 4 (see `paceFor`). Calls reach
+   * the upstream after a delay that varies (signing and sending, network, TLS, event-loop stalls);
+   * as long as that delay varies by no more than the margin, the calls arriving in any upstream
+   * second were granted within one such span, so at most `perSecond` arrive.
+   *
+   * Pacing is what makes a small margin enough. A budget that grants a whole window at once has
+   * the caller sign and send hundreds of requests back to back, so the last leaves long after its
+   * grant (over 100 ms at 500 calls), and that spread grows with the burst; evenly spaced grants
+   * release one call at a time, so the spread is the link's own jitter.
+   *
+   * The price is throughput: just under `1000 × (perSecond - B) / (1000 + margin)` calls per
+   * second sustained. At 500 calls/s, 30 ms with B = 4 gives T ≈ 2.077 ms, 481.5 calls/s (96.3%),
+   * above the 95% target with room for pacing overhead, while covering many times the spread of
+   * a healthy link; 40 ms would leave 476.9/s (95.4%), too close to the target, and 20 ms
+   * (486.3/s) less cover for a GC pause or a slow TLS handshake.
    */
   safetyMarginMs?: number;
+  /**
+   * How much later than the calls that follow them the first calls after a quiet spell may
+   * arrive, beyond `safetyMarginMs`, in ms; defaults to 100; 0 turns the allowance off.
+   *
+   * The first calls after the budget was idle for a window (or new) open connections (TCP, TLS)
+   * and run code for the first time, so they can reach the upstream tens of milliseconds after
+   * calls granted later on warm connections, together with them: measured against the emulator,
+   * the first five to ten calls of a fresh module arrived 30 to 100 ms late, well beyond the
+   * margin, and made the upstream throttle a burst of 2.5 × its limit. So for one window plus
+   * twice this allowance from such a start, the budget paces as if the margin were this much
+   * larger: 439 instead of 481.5 calls/s at 500/s, about 50 calls fewer per cold start.
+   */
+  coldStartMs?: number;
   /** Told when the store pacing calls changes, with the store's error (secrets redacted); to log. */
   onStoreStateChange?: (state: BudgetStoreState, error?: unknown) => void;
   /** Current time in ms, monotonic; defaults to `performance.now()`. For tests. */
@@ -78,7 +105,10 @@ export type CallBudgetOptions = CommonOptions &
     | {
         /** A failing store is replaced by this instance's share in memory until it works again. */
         onStoreError: 'local';
-        /** Instances sharing the budget; while local, each paces at `floor(perSecond / instances)`. */
+        /**
+         * Instances sharing the budget; while local, each paces as a budget of
+         * `floor(perSecond / instances)` would.
+         */
         instances: number;
         /** Least time between attempts to return to the failed store, in ms; defaults to 1000. */
         probeIntervalMs?: number;
@@ -101,7 +131,7 @@ interface KeyQueue {
   inFlight: number;
   /** Takes allowed in flight: one after a refusal, one more per grant (like TCP slow start). */
   window: number;
-  /** No take before this time: the store said no unit frees earlier. */
+  /** No take before this time: the store said none is granted earlier. */
   blockedUntil: number;
   timer?: NodeJS.Timeout;
   timerAt: number;
@@ -118,10 +148,19 @@ interface KeyQueue {
  * passed in stays the caller's to close.
  */
 export class CallBudget {
-  private readonly perSecond: number;
   private readonly maxWaitMs: number;
   private readonly maxQueued: number;
-  private readonly windowMs: number;
+  /** The pace asked of the store. */
+  private readonly rate: GcraRate;
+  /** The pace asked of the store after a cold start (see `coldStartMs`). */
+  private readonly coldRate: GcraRate;
+  /** How long the cold pace lasts, and how long without a grant makes the budget cold again. */
+  private readonly coldSpanMs: number;
+  private readonly idleMs: number;
+  private lastGrantAt = -Infinity;
+  private coldUntil = -Infinity;
+  /** This instance's pace while the local fallback decides. */
+  private readonly localRate?: GcraRate;
   private readonly failClosed: boolean;
   private readonly store: RateLimitStore;
   private readonly fallback?: FallbackRateLimitStore;
@@ -137,6 +176,7 @@ export class CallBudget {
       maxWaitMs: options.maxWaitMs ?? CALL_BUDGET_DEFAULTS.maxWaitMs,
       maxQueued: options.maxQueued ?? CALL_BUDGET_DEFAULTS.maxQueued,
       safetyMarginMs: options.safetyMarginMs ?? CALL_BUDGET_DEFAULTS.safetyMarginMs,
+      coldStartMs: options.coldStartMs ?? CALL_BUDGET_DEFAULTS.coldStartMs,
       onStoreError: options.onStoreError ?? CALL_BUDGET_DEFAULTS.onStoreError,
       instances: options.onStoreError === 'local' ? options.instances : undefined,
       probeIntervalMs: options.onStoreError === 'local' ? options.probeIntervalMs : undefined,
@@ -144,16 +184,29 @@ export class CallBudget {
     const problems = validate(o);
     if (problems.length > 0) throw new RtcConfigurationError(problems);
 
-    this.perSecond = o.perSecond;
     this.maxWaitMs = o.maxWaitMs;
     this.maxQueued = o.maxQueued;
-    this.windowMs = UPSTREAM_WINDOW_MS + o.safetyMarginMs;
+    const windowMs = UPSTREAM_WINDOW_MS + o.safetyMarginMs;
+    this.rate = paceFor(o.perSecond, windowMs);
+    // A window's grants may arrive within `windowMs + coldStartMs` of each other: pace for that.
+    // Grants up to `coldStartMs` into the cold start may arrive that late, so the spans that hold
+    // them end at most `windowMs + 2 × coldStartMs` after it.
+    this.coldRate = o.coldStartMs > 0 ? paceFor(o.perSecond, windowMs + o.coldStartMs) : this.rate;
+    this.coldSpanMs = windowMs + 2 * o.coldStartMs;
+    this.idleMs = windowMs;
     this.now = options.now ?? (() => performance.now());
     this.onStoreStateChange = options.onStoreStateChange;
     this.failClosed = o.onStoreError !== 'local';
     if (options.onStoreError === 'local') {
+      // Each instance's own share, paced as a budget of that size: the shares add up to at most
+      // `perSecond` in any span, bursts included.
+      const share = Math.floor(o.perSecond / options.instances);
+      const localRate = paceFor(share, windowMs);
+      const localColdRate = paceFor(share, windowMs + o.coldStartMs);
+      this.localRate = localRate;
       this.fallback = new FallbackRateLimitStore(store, {
-        instances: options.instances,
+        localRateOf: (rate) => (rate === this.coldRate ? localColdRate : localRate),
+        guardMs: windowMs,
         probeIntervalMs: options.probeIntervalMs,
         now: this.now,
         onStateChange: (state, error) => this.setState(state, error),
@@ -189,9 +242,12 @@ export class CallBudget {
     if (existing && existing.waiters.size >= this.maxQueued) {
       return Promise.reject(new RtcRateLimitedError(this.drainEstimate(existing, now)));
     }
-    if (existing && deadline < existing.blockedUntil) {
-      // Not a single unit frees before this caller would give up: tell it now.
-      return Promise.reject(new RtcRateLimitedError(retryAfter(existing.blockedUntil - now)));
+    if (existing) {
+      const earliest = this.earliestGrant(existing, existing.waiters.size, now);
+      // Those ahead cannot all be served before this caller would give up: tell it now.
+      if (deadline < earliest) {
+        return Promise.reject(new RtcRateLimitedError(retryAfter(earliest - now)));
+      }
     }
     const queue = existing ?? this.queueOf(key);
 
@@ -236,7 +292,7 @@ export class CallBudget {
     }
     while (queue.inFlight < queue.window && queue.inFlight < queue.waiters.size) {
       queue.inFlight++;
-      this.store.tryTake(key, this.perSecond, this.windowMs).then(
+      this.store.tryTake(key, this.paceAt(now)).then(
         (result) => this.onTaken(key, queue, result),
         (error: unknown) => this.onStoreError(key, queue, error),
       );
@@ -255,6 +311,7 @@ export class CallBudget {
     if (this.closed) return;
     if (this.failClosed) this.setState('shared');
     if (result.granted) {
+      this.lastGrantAt = this.now();
       queue.window = Math.min(MAX_TAKES_IN_FLIGHT, queue.window + 1);
       // Grants are not tied to the caller whose turn started the take: the oldest caller gets it,
       // which keeps the order even when a caller in between was aborted.
@@ -263,12 +320,10 @@ export class CallBudget {
     } else {
       queue.window = 1;
       const now = this.now();
+      // The store's answer drives the key's timer: GCRA grants again exactly then (unless another
+      // instance takes that unit first), so waiting for it loses no throughput.
       queue.blockedUntil = Math.max(queue.blockedUntil, now + result.retryAfterMs);
-      // Deadlines grow with arrival order, so those who cannot wait that long are at the head.
-      for (const waiter of queue.waiters) {
-        if (waiter.deadline >= queue.blockedUntil) break;
-        this.settle(queue, waiter, new RtcRateLimitedError(retryAfter(queue.blockedUntil - now)));
-      }
+      this.failHopeless(queue, now);
     }
     this.pump(key, queue);
   }
@@ -281,6 +336,40 @@ export class CallBudget {
     const failure = new RtcBudgetUnavailableError('the rate-limit store failed', { cause: error });
     for (const waiter of queue.waiters) this.settle(queue, waiter, failure);
     this.pump(key, queue);
+  }
+
+  /**
+   * Fails, at once, the waiters that cannot be granted before their deadline at the pace in force.
+   * Deadlines grow with arrival order, and so do the earliest grants: when the head can wait for
+   * the last waiter's earliest grant, everybody can, which spares a walk through the queue on
+   * nearly every refusal.
+   */
+  private failHopeless(queue: KeyQueue, now: number): void {
+    const head = first(queue.waiters);
+    if (!head || head.deadline >= this.earliestGrant(queue, queue.waiters.size - 1, now)) return;
+    let position = 0;
+    for (const waiter of queue.waiters) {
+      const earliest = this.earliestGrant(queue, position, now);
+      if (waiter.deadline < earliest) {
+        this.settle(queue, waiter, new RtcRateLimitedError(retryAfter(earliest - now)));
+      } else {
+        position++;
+      }
+    }
+  }
+
+  /**
+   * The earliest the waiter at `position` (0 = head) of the key's queue can be granted, by the
+   * pace in force. After a grant, GCRA grants the k-th next one no earlier than `(k - burst)`
+   * intervals later, and after a refusal the k-th next one no earlier than `k` intervals after the
+   * refusal's time to retry; the takes in flight may still be granted earlier. A lower bound: the
+   * other instances sharing the store only make it later.
+   */
+  private earliestGrant(queue: KeyQueue, position: number, now: number): number {
+    const { intervalMs, burst } = this.currentRate();
+    const ahead = position - queue.inFlight;
+    if (now < queue.blockedUntil) return queue.blockedUntil + Math.max(0, ahead) * intervalMs;
+    return now + Math.max(0, ahead - burst) * intervalMs;
   }
 
   /** Sets the key's one timer for `at`, unless it is already set for then. */
@@ -319,24 +408,33 @@ export class CallBudget {
     else waiter.reject(error);
   }
 
-  /** Units this instance may take per window now. */
-  private effectiveLimit(): number {
-    return this.state === 'local' && this.fallback
-      ? this.fallback.shareOf(this.perSecond)
-      : this.perSecond;
+  /**
+   * The pace to ask of the store for a take now: the cold pace for a while after a start with no
+   * grant in the window before (the budget's first, or the first after a quiet spell), else the
+   * normal one. Per budget, not per key: the connections and code that make first calls slow are
+   * shared by every key.
+   */
+  private paceAt(now: number): GcraRate {
+    if (now >= this.coldUntil && now - this.lastGrantAt >= this.idleMs) {
+      this.coldUntil = now + this.coldSpanMs;
+    }
+    return now < this.coldUntil ? this.coldRate : this.rate;
   }
 
-  /** When the next unit should free: the store's answer if known, else one unit's share of time. */
-  private nextUnitEstimate(queue: KeyQueue, now: number): number {
-    return retryAfter(
-      now < queue.blockedUntil ? queue.blockedUntil - now : this.windowMs / this.effectiveLimit(),
-    );
+  /**
+   * A lower bound of the pace this instance is held to now (the cold pace is slower): its local
+   * share while the fallback decides.
+   */
+  private currentRate(): GcraRate {
+    return this.state === 'local' && this.localRate ? this.localRate : this.rate;
   }
 
-  /** How long the callers already waiting need, at best, to be served: a full queue's hint. */
+  /**
+   * How long the callers already waiting need, at best, to be served, at the pace in force (one
+   * interval each after the store's time to retry): a full queue's hint.
+   */
   private drainEstimate(queue: KeyQueue, now: number): number {
-    const drain = (queue.waiters.size * this.windowMs) / this.effectiveLimit();
-    return Math.max(this.nextUnitEstimate(queue, now), retryAfter(drain));
+    return retryAfter(this.earliestGrant(queue, queue.waiters.size, now) - now);
   }
 
   private setState(state: BudgetStoreState, error?: unknown): void {
@@ -365,6 +463,7 @@ function validate(o: {
   maxWaitMs: number;
   maxQueued: number;
   safetyMarginMs: number;
+  coldStartMs: number;
   onStoreError: string;
   instances?: number;
   probeIntervalMs?: number;
@@ -381,6 +480,9 @@ function validate(o: {
   }
   if (!Number.isInteger(o.safetyMarginMs) || o.safetyMarginMs < 0) {
     problems.push('safetyMarginMs must be an integer ≥ 0');
+  }
+  if (!Number.isInteger(o.coldStartMs) || o.coldStartMs < 0) {
+    problems.push('coldStartMs must be an integer ≥ 0');
   }
   if (o.onStoreError !== 'fail-closed' && o.onStoreError !== 'local') {
     problems.push("onStoreError must be 'fail-closed' or 'local'");

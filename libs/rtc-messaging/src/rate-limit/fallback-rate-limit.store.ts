@@ -1,5 +1,5 @@
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
-import { RateLimitStore, TakeResult } from './rate-limit-store.interface';
+import { GcraRate, RateLimitStore, TakeResult } from './rate-limit-store.interface';
 
 /** Which store decides: the shared one, or this instance's memory while the shared one fails. */
 export type FallbackState = 'shared' | 'local';
@@ -8,8 +8,17 @@ export type FallbackState = 'shared' | 'local';
 export const DEFAULT_PROBE_INTERVAL_MS = 1_000;
 
 export interface FallbackRateLimitStoreOptions {
-  /** Instances sharing the limit; while local, each takes `floor(limit / instances)`. */
-  instances: number;
+  /**
+   * This instance's own rate while local, given the shared one: its share of the limit. (Not just
+   * the shared interval times the instances: each instance's burst would then add up.)
+   */
+  localRateOf: (rate: GcraRate) => GcraRate;
+  /**
+   * How long after returning to the shared store a take also needs the local rate, in ms: the
+   * span the shared rate bounds, after which no grant made while local can share a span with new
+   * ones.
+   */
+  guardMs: number;
   /** Least time between two attempts to use the failed shared store again, in ms. */
   probeIntervalMs?: number;
   /** Current time in ms, monotonic; defaults to `performance.now()`. */
@@ -23,16 +32,18 @@ export interface FallbackRateLimitStoreOptions {
  * while the shared store fails, and returns to it once a probe succeeds.
  *
  * The switches are made conservative, because grants on one side are unknown to the other:
- * - while shared, every grant is also logged locally (without being refused there), so that a
- *   switch to local counts this instance's grants of the last window;
- * - for one window after returning, a take needs the local share as well as the shared store,
+ * - while shared, every grant is also taken locally (a refusal there is ignored: the local TAT is
+ *   then already as far ahead as a take can push it), so that a switch to local starts from this
+ *   instance's recent pace instead of a fresh burst;
+ * - for `guardMs` after returning, a take needs the local rate as well as the shared store,
  *   because the shared store does not know the grants made while local.
  * What remains unguarded is a partition in which some instances still reach the shared store
  * while others are local; the shared store does not see the local grants.
  */
 export class FallbackRateLimitStore implements RateLimitStore {
   private readonly local: MemoryRateLimitStore;
-  private readonly instances: number;
+  private readonly localRateOf: (rate: GcraRate) => GcraRate;
+  private readonly guardMs: number;
   private readonly probeIntervalMs: number;
   private readonly now: () => number;
   private readonly onStateChange?: (state: FallbackState, error?: unknown) => void;
@@ -45,10 +56,9 @@ export class FallbackRateLimitStore implements RateLimitStore {
     private readonly shared: RateLimitStore,
     options: FallbackRateLimitStoreOptions,
   ) {
-    if (!Number.isInteger(options.instances) || options.instances < 1) {
-      throw new RangeError('instances must be a positive integer');
-    }
-    this.instances = options.instances;
+    if (!(options.guardMs >= 0)) throw new RangeError('guardMs must be a number ≥ 0');
+    this.localRateOf = options.localRateOf;
+    this.guardMs = options.guardMs;
     this.probeIntervalMs = options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS;
     this.now = options.now ?? (() => performance.now());
     this.onStateChange = options.onStateChange;
@@ -60,37 +70,32 @@ export class FallbackRateLimitStore implements RateLimitStore {
     return this.current;
   }
 
-  /** This instance's share of `limit` while local. */
-  shareOf(limit: number): number {
-    return Math.floor(limit / this.instances);
-  }
-
-  async tryTake(key: string, limit: number, windowMs: number): Promise<TakeResult> {
-    const share = this.shareOf(limit);
+  async tryTake(key: string, rate: GcraRate): Promise<TakeResult> {
+    const localRate = this.localRateOf(rate);
     if (this.current === 'local') {
-      const local = await this.local.tryTake(key, share, windowMs);
+      const local = await this.local.tryTake(key, localRate);
       const probeDue = !this.probing && this.now() - this.lastProbeAt >= this.probeIntervalMs;
       // The probe is a real take that was granted locally, so it never exceeds the local share
       // and a successful probe spends no extra unit.
-      return local.granted && probeDue ? this.probe(key, limit, windowMs) : local;
+      return local.granted && probeDue ? this.probe(key, rate) : local;
     }
 
     const guarded = this.now() < this.guardedUntil;
     if (guarded) {
-      const local = await this.local.tryTake(key, share, windowMs);
+      const local = await this.local.tryTake(key, localRate);
       if (!local.granted) return local;
     }
     let result: TakeResult;
     try {
-      result = await this.shared.tryTake(key, limit, windowMs);
+      result = await this.shared.tryTake(key, rate);
     } catch (error) {
       this.switchTo('local', error);
       // When guarded, the local unit is already taken and is this call's grant.
-      return guarded ? { granted: true } : this.local.tryTake(key, share, windowMs);
+      return guarded ? { granted: true } : this.local.tryTake(key, localRate);
     }
     if (result.granted && !guarded) {
-      // Mirror only; a full local log already holds enough of this instance's recent grants.
-      await this.local.tryTake(key, share, windowMs);
+      // Mirror only: a refusal means the local TAT is already as far ahead as takes can push it.
+      await this.local.tryTake(key, localRate);
     }
     return result;
   }
@@ -101,12 +106,12 @@ export class FallbackRateLimitStore implements RateLimitStore {
   }
 
   /** One take against the shared store while local; `granted` by the local share already. */
-  private async probe(key: string, limit: number, windowMs: number): Promise<TakeResult> {
+  private async probe(key: string, rate: GcraRate): Promise<TakeResult> {
     this.probing = true;
     this.lastProbeAt = this.now();
     try {
-      const result = await this.shared.tryTake(key, limit, windowMs);
-      this.guardedUntil = this.now() + windowMs;
+      const result = await this.shared.tryTake(key, rate);
+      this.guardedUntil = this.now() + this.guardMs;
       this.switchTo('shared');
       return result;
     } catch {

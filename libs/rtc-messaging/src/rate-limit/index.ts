@@ -1,4 +1,5 @@
-export { RateLimitStore, TakeResult } from './rate-limit-store.interface';
+export { GcraRate, RateLimitStore, TakeResult } from './rate-limit-store.interface';
+export { paceFor } from './gcra';
 export { MemoryRateLimitStore, MemoryRateLimitStoreOptions } from './memory-rate-limit.store';
 export {
   DEFAULT_BUDGET_KEY_PREFIX,

@@ -1,104 +1,212 @@
+import { gcraTake, paceFor } from './gcra';
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
+import { GcraRate } from './rate-limit-store.interface';
 
-describe('MemoryRateLimitStore', () => {
+/** A deterministic pseudo-random generator in [0, 1) (mulberry32): property tests that replay. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+/** The most of `times` (sorted) that fit in one span of `spanMs`, ends included. */
+function densest(times: number[], spanMs: number): number {
+  let most = 0;
+  let start = 0;
+  for (let end = 0; end < times.length; end++) {
+    while (times[end] - times[start] > spanMs) start++;
+    most = Math.max(most, end - start + 1);
+  }
+  return most;
+}
+
+describe('MemoryRateLimitStore (GCRA)', () => {
   let time: number;
   let store: MemoryRateLimitStore;
+  /** One unit per 10 ms, two ahead of that pace: three at once from rest. */
+  const rate: GcraRate = { intervalMs: 10, burst: 2 };
 
   beforeEach(() => {
     time = 0;
     store = new MemoryRateLimitStore({ now: () => time });
   });
 
-  async function takeMany(n: number, key = 'app', limit = 3, windowMs = 1000) {
+  async function takeMany(n: number, key = 'app', r = rate) {
     const results = [];
-    for (let i = 0; i < n; i++) results.push(await store.tryTake(key, limit, windowMs));
+    for (let i = 0; i < n; i++) results.push(await store.tryTake(key, r));
     return results;
   }
 
-  it('grants `limit` units, then refuses with the time until the oldest leaves the window', async () => {
+  it('grants burst + 1 at once, then refuses with the time until the next unit', async () => {
     time = 100;
-    expect(await takeMany(3)).toEqual([{ granted: true }, { granted: true }, { granted: true }]);
-    time = 400;
-    expect(await store.tryTake('app', 3, 1000)).toEqual({ granted: false, retryAfterMs: 700 });
-  });
-
-  it('grants again exactly when the oldest unit leaves, and only one per unit that left', async () => {
-    time = 0;
-    await store.tryTake('app', 3, 1000);
-    time = 200;
-    await takeMany(2);
-    time = 999;
-    expect(await store.tryTake('app', 3, 1000)).toEqual({ granted: false, retryAfterMs: 1 });
-    time = 1000;
-    expect(await store.tryTake('app', 3, 1000)).toEqual({ granted: true });
-    expect(await store.tryTake('app', 3, 1000)).toEqual({ granted: false, retryAfterMs: 200 });
-  });
-
-  it('is a sliding window, not a fixed one: grants at t=900 still count at t=1500', async () => {
-    time = 900;
-    await takeMany(3);
-    time = 1500;
-    expect(await store.tryTake('app', 3, 1000)).toEqual({ granted: false, retryAfterMs: 400 });
-    time = 1900;
     expect(await takeMany(4)).toEqual([
       { granted: true },
       { granted: true },
       { granted: true },
-      { granted: false, retryAfterMs: 1000 },
+      // TAT = 130, so the next take is allowed at 130 - 2 × 10 = 110.
+      { granted: false, retryAfterMs: 10 },
     ]);
   });
 
-  it('never grants more than `limit` in any window under a steady stream of attempts', async () => {
+  it('then grants exactly one unit per interval, no earlier, however often it is asked', async () => {
+    await takeMany(3);
     const grants: number[] = [];
-    for (time = 0; time < 5000; time += 7) {
-      if ((await store.tryTake('app', 10, 1000)).granted) grants.push(time);
+    for (time = 0; time < 100; time += 0.5) {
+      if ((await store.tryTake('app', rate)).granted) grants.push(time);
     }
-    for (const t of grants) {
-      expect(grants.filter((g) => g > t - 1000 && g <= t).length).toBeLessThanOrEqual(10);
-    }
-    // And it does not under-grant: 10 per window over five windows.
-    expect(grants.length).toBe(50);
+    expect(grants).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90]);
   });
 
-  it('rounds a fractional wait up to whole milliseconds, never below one', async () => {
-    time = 0.25;
+  it('says exactly when to retry: a take then is granted, one a moment earlier is not', async () => {
+    const r = { intervalMs: 2.5, burst: 1 };
+    await takeMany(2, 'app', r);
+    time = 0.7;
+    // TAT = 5, allowed again at 5 - 2.5 = 2.5: 1.8 ms away, rounded up.
+    expect(await store.tryTake('app', r)).toEqual({ granted: false, retryAfterMs: 2 });
+    time = 2.49;
+    expect(await store.tryTake('app', r)).toEqual({ granted: false, retryAfterMs: 1 });
+    time = 2.5;
+    expect(await store.tryTake('app', r)).toEqual({ granted: true });
+    // A refusal never says 0, even when the unit is only a fraction of a millisecond away.
+    time = 4.99;
+    expect(await store.tryTake('app', r)).toEqual({ granted: false, retryAfterMs: 1 });
+    time = 5;
+    expect(await store.tryTake('app', r)).toEqual({ granted: true });
+  });
+
+  it('absorbs a late take in the burst: a caller that comes late keeps the sustained pace', async () => {
     await takeMany(3);
-    time = 1000;
-    expect(await store.tryTake('app', 3, 1000)).toEqual({ granted: false, retryAfterMs: 1 });
+    // Every take 4 ms after it was allowed: the TAT stays ahead, so the pace stays 10 ms.
+    const grants: number[] = [];
+    let next = 14;
+    for (let i = 0; i < 50; i++) {
+      time = next;
+      expect(await store.tryTake('app', rate)).toEqual({ granted: true });
+      grants.push(time);
+      const refused = await store.tryTake('app', rate);
+      expect(refused.granted).toBe(false);
+      next = time + (refused as { retryAfterMs: number }).retryAfterMs + 4;
+    }
+    // 50 grants from t=14 on: with a 10 ms interval the 50th is due by 14 + 49 × 10 + 4.
+    expect(grants[49]).toBeLessThanOrEqual(14 + 49 * 10 + 4);
+  });
+
+  it('refills the burst after a pause, but never beyond burst + 1', async () => {
+    await takeMany(3);
+    time = 1_000;
+    expect(await takeMany(4)).toEqual([
+      { granted: true },
+      { granted: true },
+      { granted: true },
+      { granted: false, retryAfterMs: 10 },
+    ]);
   });
 
   it('keeps keys apart', async () => {
     await takeMany(3, 'a');
-    expect(await store.tryTake('a', 3, 1000)).toMatchObject({ granted: false });
-    expect(await store.tryTake('b', 3, 1000)).toEqual({ granted: true });
+    expect(await store.tryTake('a', rate)).toMatchObject({ granted: false });
+    expect(await store.tryTake('b', rate)).toEqual({ granted: true });
   });
 
-  it('keeps the newest grants when the limit of a key changes', async () => {
-    for (time = 0; time < 4; time++) await store.tryTake('app', 4, 1000);
-    time = 10;
-    // The lower limit is already spent by the two newest grants (t=2, t=3).
-    expect(await store.tryTake('app', 2, 1000)).toEqual({ granted: false, retryAfterMs: 992 });
-    time = 1002;
-    expect(await store.tryTake('app', 2, 1000)).toEqual({ granted: true });
-    // A higher limit grants the difference at once.
-    expect(await takeMany(3, 'app', 5)).toEqual([
-      { granted: true },
-      { granted: true },
-      { granted: true },
-    ]);
-    expect(await store.tryTake('app', 5, 1000)).toMatchObject({ granted: false });
+  it('holds any span of W ms to floor(W / T) + burst + 1 grants, for random arrival times', async () => {
+    const next = random(7);
+    for (const r of [
+      { intervalMs: 10, burst: 0 },
+      { intervalMs: 7.3, burst: 3 },
+      { intervalMs: 2.0776, burst: 4 },
+    ]) {
+      const grants: number[] = [];
+      time = 0;
+      for (let i = 0; i < 20_000; i++) {
+        // Bursts of attempts and quiet stretches: gaps from 0 to ~3 intervals, skewed short.
+        time += next() ** 3 * 3 * r.intervalMs;
+        if ((await store.tryTake(`random-${r.intervalMs}`, r)).granted) grants.push(time);
+      }
+      for (const span of [r.intervalMs, 100, 1_000, 1_030]) {
+        expect(densest(grants, span)).toBeLessThanOrEqual(
+          Math.floor(span / r.intervalMs) + r.burst + 1,
+        );
+      }
+    }
   });
 
-  it('forgets idle keys, so new keys cannot grow memory without end', async () => {
-    for (let i = 0; i < 100; i++) await store.tryTake(`k${i}`, 3, 1000);
+  it('forgets keys whose TAT has passed, so new keys cannot grow memory without end', async () => {
+    for (let i = 0; i < 100; i++) await store.tryTake(`k${i}`, rate);
+    await takeMany(3, 'busy', { intervalMs: 100_000, burst: 2 });
     time = 120_000;
-    await store.tryTake('fresh', 3, 1000);
-    expect((store as unknown as { logs: Map<string, unknown> }).logs.size).toBe(1);
+    await store.tryTake('fresh', rate);
+    const tats = (store as unknown as { tats: Map<string, number> }).tats;
+    // `busy` is paced until t=300,000; the idle keys are gone.
+    expect([...tats.keys()].sort()).toEqual(['busy', 'fresh']);
+    // A forgotten key decides as before: burst + 1 at once.
+    expect(await takeMany(4, 'k0')).toMatchObject([
+      { granted: true },
+      { granted: true },
+      { granted: true },
+      { granted: false },
+    ]);
   });
 
-  it('rejects limits and windows that cannot be honoured', async () => {
-    await expect(store.tryTake('app', 0, 1000)).rejects.toThrow(RangeError);
-    await expect(store.tryTake('app', 1.5, 1000)).rejects.toThrow(RangeError);
-    await expect(store.tryTake('app', 1, 0)).rejects.toThrow(RangeError);
+  it('rejects rates that cannot be honoured', async () => {
+    for (const bad of [
+      { intervalMs: 0, burst: 1 },
+      { intervalMs: -1, burst: 1 },
+      { intervalMs: Number.POSITIVE_INFINITY, burst: 1 },
+      { intervalMs: Number.NaN, burst: 1 },
+      { intervalMs: 10, burst: -1 },
+      { intervalMs: 10, burst: 1.5 },
+    ]) {
+      await expect(store.tryTake('app', bad)).rejects.toThrow(RangeError);
+    }
+  });
+});
+
+describe('paceFor', () => {
+  it.each([1, 2, 3, 5, 10, 50, 99, 100, 250, 500, 1_000, 100_000])(
+    'holds a span of 1030 ms, ends included, to %i grants, even when taken at the worst times',
+    (limit) => {
+      const windowMs = 1_030;
+      const { intervalMs, burst } = paceFor(limit, windowMs);
+      expect(Number.isInteger(burst) && burst >= 0 && burst < limit).toBe(true);
+      expect(Math.floor(windowMs / intervalMs) + burst + 1).toBeLessThanOrEqual(limit);
+      // Taking as soon as allowed, from rest, packs the most into a span starting at the first.
+      let tat: number | undefined;
+      const grants: number[] = [];
+      for (let time = 0; time <= windowMs;) {
+        const decision = gcraTake(tat, time, { intervalMs, burst });
+        if (decision.granted) {
+          tat = decision.tat;
+          grants.push(time);
+        } else {
+          // Finer than the store's whole milliseconds, so that small intervals are tried too.
+          time += Math.min(decision.retryAfterMs, intervalMs / 8);
+        }
+      }
+      expect(grants.length).toBeLessThanOrEqual(limit);
+      // And the bound is tight: at most the one unit the strict inequality costs is missing.
+      expect(grants.length).toBeGreaterThanOrEqual(limit - 1);
+    },
+  );
+
+  it('keeps at least 95% of 500 calls/s over 1030 ms, with a burst of 4', () => {
+    const { intervalMs, burst } = paceFor(500, 1_030);
+    expect(burst).toBe(4);
+    expect(intervalMs).toBeGreaterThan(1_030 / 496);
+    expect(intervalMs).toBeCloseTo(1_030 / 496, 6);
+    expect(1_000 / intervalMs).toBeGreaterThan(481);
+  });
+
+  it('lets two calls go out together even at a limit of 2, and one at a limit of 1', () => {
+    for (const limit of [1, 2]) {
+      const { intervalMs, burst } = paceFor(limit, 1_030);
+      expect(burst).toBe(limit - 1);
+      expect(intervalMs).toBeGreaterThan(1_030);
+      expect(intervalMs).toBeCloseTo(1_030, 4);
+    }
+    expect(paceFor(100, 1_030).burst).toBe(1);
+    expect(paceFor(250, 1_030).burst).toBe(2);
   });
 });

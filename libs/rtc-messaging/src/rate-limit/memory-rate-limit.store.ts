@@ -1,6 +1,6 @@
 import { assertTakeArguments } from './assert-take-arguments';
-import { SlidingLog } from './sliding-log';
-import { RateLimitStore, TakeResult } from './rate-limit-store.interface';
+import { gcraTake } from './gcra';
+import { GcraRate, RateLimitStore, TakeResult } from './rate-limit-store.interface';
 
 /** Idle keys are forgotten this often at most, so a store fed ever-new keys stays bounded. */
 const SWEEP_INTERVAL_MS = 60_000;
@@ -11,15 +11,15 @@ export interface MemoryRateLimitStoreOptions {
 }
 
 /**
- * An exact sliding-log store in this process's memory: per key, the times of the grants of the
- * last window, at most `limit` of them. It suits one instance, or a per-instance share of the limit.
+ * A GCRA store in this process's memory: one number per key, its theoretical arrival time (TAT).
+ * It suits one instance, or a per-instance share of the limit.
  *
- * Time is monotonic by default because a wall clock stepped back (NTP) would otherwise let a whole
- * new window of grants through.
+ * Time is monotonic by default because a wall clock stepped back (NTP) would otherwise hold every
+ * key back by the step, and one stepped forward would hand out a burst.
  */
 export class MemoryRateLimitStore implements RateLimitStore {
   private readonly now: () => number;
-  private readonly logs = new Map<string, { log: SlidingLog; windowMs: number }>();
+  private readonly tats = new Map<string, number>();
   private lastSweep: number;
 
   constructor(options: MemoryRateLimitStoreOptions = {}) {
@@ -27,43 +27,33 @@ export class MemoryRateLimitStore implements RateLimitStore {
     this.lastSweep = this.now();
   }
 
-  async tryTake(key: string, limit: number, windowMs: number): Promise<TakeResult> {
-    return this.take(key, limit, windowMs);
+  async tryTake(key: string, rate: GcraRate): Promise<TakeResult> {
+    return this.take(key, rate);
   }
 
   async close(): Promise<void> {
-    this.logs.clear();
+    this.tats.clear();
   }
 
-  private take(key: string, limit: number, windowMs: number): TakeResult {
-    assertTakeArguments(limit, windowMs);
+  private take(key: string, rate: GcraRate): TakeResult {
+    assertTakeArguments(rate);
     const now = this.now();
     this.sweep(now);
-
-    let entry = this.logs.get(key);
-    if (!entry) {
-      entry = { log: new SlidingLog(limit), windowMs };
-      this.logs.set(key, entry);
-    } else if (entry.log.capacity !== limit) {
-      entry.log.resize(limit);
-    }
-    entry.windowMs = windowMs;
-
-    const { log } = entry;
-    log.evict(now, windowMs);
-    if (log.length < limit) {
-      log.push(now);
-      return { granted: true };
-    }
-    return { granted: false, retryAfterMs: Math.max(1, Math.ceil(log.oldest + windowMs - now)) };
+    const decision = gcraTake(this.tats.get(key), now, rate);
+    if (!decision.granted) return decision;
+    this.tats.set(key, decision.tat);
+    return { granted: true };
   }
 
-  /** Forgets keys whose every grant has left its window. */
+  /**
+   * Forgets keys whose TAT has passed: `max(TAT, now)` is then `now`, so such a key decides
+   * exactly as a key never seen, whatever rate it is asked next.
+   */
   private sweep(now: number): void {
     if (now - this.lastSweep < SWEEP_INTERVAL_MS) return;
     this.lastSweep = now;
-    for (const [key, { log, windowMs }] of this.logs) {
-      if (log.length === 0 || log.newest + windowMs <= now) this.logs.delete(key);
+    for (const [key, tat] of this.tats) {
+      if (tat <= now) this.tats.delete(key);
     }
   }
 }

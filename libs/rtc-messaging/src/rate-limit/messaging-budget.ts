@@ -1,3 +1,4 @@
+import type { Cluster, Redis } from 'ioredis';
 import { FactoryProvider, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { RTC_CALL_BUDGET, RTC_MESSAGING_OPTIONS } from '../rtc-messaging.constants';
 import type {
@@ -45,7 +46,9 @@ function createBudget(options: ResolvedRateLimitOptions): MessagingBudget {
     redis === undefined
       ? new MemoryRateLimitStore()
       : new RedisRateLimitStore(
-          typeof redis === 'string' ? { url: redis, keyPrefix } : { client: redis, keyPrefix },
+          typeof redis === 'string'
+            ? { url: redis, keyPrefix }
+            : { client: redis as Redis | Cluster, keyPrefix },
         );
   const common = {
     perSecond: options.perSecond,

@@ -6,8 +6,8 @@ import { BudgetStoreState, CallBudget } from './call-budget';
 import { RedisRateLimitStore } from './redis-rate-limit.store';
 
 /**
- * Runs against the real Redis the project's tests require (never a mock): a sliding log in Lua is
- * only proven by Redis running it. If Redis is not there, these tests fail; they do not skip.
+ * Runs against the real Redis the project's tests require (never a mock): a GCRA in Lua is only
+ * proven by Redis running it. If Redis is not there, these tests fail; they do not skip.
  */
 const REDIS_HOST = '127.0.0.1';
 const REDIS_PORT = 6379;
@@ -15,6 +15,17 @@ const REDIS_PORT = 6379;
 const DEAD_PORT = 6390;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The most of `times` (sorted) within one span of `span`, ends included. */
+function densest(times: number[], span: number): number {
+  let most = 0;
+  let start = 0;
+  for (let end = 0; end < times.length; end++) {
+    while (times[end] - times[start] > span) start++;
+    most = Math.max(most, end - start + 1);
+  }
+  return most;
+}
 
 /** Polls `condition` until it holds; fails after `timeoutMs` (generous: only a bound on hanging). */
 async function eventually(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
@@ -87,90 +98,121 @@ describe('RedisRateLimitStore (real Redis at 127.0.0.1:6379)', () => {
     await admin.quit();
   });
 
-  it('grants `limit` units, refuses the next with the time until the oldest leaves, then grants', async () => {
+  it('grants burst + 1 at once, refuses the next with the time until it is allowed, then grants', async () => {
     const s = store({ client: client(), keyPrefix: prefix });
-    for (let i = 0; i < 3; i++) expect(await s.tryTake('basic', 3, 300)).toEqual({ granted: true });
-    const refused = await s.tryTake('basic', 3, 300);
+    const rate = { intervalMs: 100, burst: 2 };
+    for (let i = 0; i < 3; i++) expect(await s.tryTake('basic', rate)).toEqual({ granted: true });
+    const refused = await s.tryTake('basic', rate);
     expect(refused).toMatchObject({ granted: false });
     const { retryAfterMs } = refused as { retryAfterMs: number };
+    // TAT = t0 + 300 ms: allowed again at t0 + 100, by Redis's clock; a little of that has passed.
     expect(retryAfterMs).toBeGreaterThanOrEqual(1);
-    expect(retryAfterMs).toBeLessThanOrEqual(300);
+    expect(retryAfterMs).toBeLessThanOrEqual(100);
 
-    // Only the refusal's wait (plus a little for the timer) is needed, not a new fixed window.
-    await sleep(retryAfterMs + 5);
-    expect(await s.tryTake('basic', 3, 300)).toEqual({ granted: true });
+    // Only the refusal's wait is needed (timers never fire early), not a window.
+    await sleep(retryAfterMs);
+    expect(await s.tryTake('basic', rate)).toEqual({ granted: true });
   });
 
-  it('keeps at most `limit` members under the prefixed key, expiring with the window', async () => {
+  it('keeps one TAT, in µs by Redis’s clock, under the prefixed key, expiring when it passes', async () => {
     const s = store({ client: client(), keyPrefix: prefix });
-    for (let i = 0; i < 5; i++) await s.tryTake('bounded', 2, 10_000);
-    expect(await admin.zcard(`${prefix}bounded`)).toBe(2);
-    const ttl = await admin.pttl(`${prefix}bounded`);
-    expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(10_000);
+    // A fractional interval is rounded up to whole microseconds: 10,000.0004 ms → 10,000,001 µs.
+    const rate = { intervalMs: 10_000.0004, burst: 1 };
+    const [seconds, micros] = await admin.time();
+    const before = Number(seconds) * 1e6 + Number(micros);
+    for (let i = 0; i < 5; i++) await s.tryTake('bounded', rate);
+
+    const key = `${prefix}gcra:bounded`;
+    expect(await admin.type(key)).toBe('string');
+    const tat = Number(await admin.get(key));
+    expect(Number.isInteger(tat)).toBe(true);
+    // Two grants from rest: TAT = (time of the first) + 2 intervals.
+    expect(tat - before - 2 * 10_000_001).toBeGreaterThanOrEqual(0);
+    expect(tat - before - 2 * 10_000_001).toBeLessThan(1_000_000);
+    const ttl = await admin.pttl(key);
+    expect(ttl).toBeGreaterThan(19_000);
+    expect(ttl).toBeLessThanOrEqual(20_001);
+  });
+
+  it('decides as for a new key once the key is gone', async () => {
+    const s = store({ client: client(), keyPrefix: prefix });
+    const rate = { intervalMs: 60_000, burst: 1 };
+    expect(await s.tryTake('gone', rate)).toEqual({ granted: true });
+    expect(await s.tryTake('gone', rate)).toEqual({ granted: true });
+    expect(await s.tryTake('gone', rate)).toMatchObject({ granted: false });
+    // What the key's expiry does when its TAT passes (see the TTL above).
+    await admin.del(`${prefix}gcra:gone`);
+    expect(await s.tryTake('gone', rate)).toEqual({ granted: true });
+    expect(await s.tryTake('gone', rate)).toEqual({ granted: true });
+    expect(await s.tryTake('gone', rate)).toMatchObject({ granted: false });
   });
 
   it('sends the script by EVALSHA, not its text with every call', async () => {
     const c = client();
     const s = store({ client: c, keyPrefix: prefix });
+    const rate = { intervalMs: 1, burst: 100 };
     // The first take connects and, if Redis lacks the script, loads it with one EVAL.
-    await s.tryTake('sha', 100, 1_000);
+    await s.tryTake('sha', rate);
     const sent: string[] = [];
     const original = c.sendCommand.bind(c);
     jest.spyOn(c, 'sendCommand').mockImplementation((command, stream) => {
       sent.push(command.name);
       return original(command, stream);
     });
-    for (let i = 0; i < 10; i++) await s.tryTake('sha', 100, 1_000);
+    for (let i = 0; i < 10; i++) await s.tryTake('sha', rate);
     expect(sent).toEqual(Array(10).fill('evalsha'));
   });
 
-  it('three instances sharing a key never grant more than the limit in any window', async () => {
-    const limit = 20;
-    const windowMs = 500;
+  it('three clients sharing a key never grant more than the pace allows, by Redis’s clock', async () => {
+    const rate = { intervalMs: 5, burst: 3 };
     const key = 'shared';
     const instances = [1, 2, 3].map(() => store({ client: client(), keyPrefix: prefix }));
 
-    // Every grant is a member scored by Redis's clock; watching the set records each one, since a
-    // member stays at least one window and the set is read far more often than that.
-    const seen = new Map<string, number>();
-    let watching = true;
-    const watcher = (async () => {
-      while (watching) {
-        const flat = await admin.zrange(`${prefix}${key}`, 0, -1, 'WITHSCORES');
-        for (let i = 0; i < flat.length; i += 2) seen.set(flat[i], Number(flat[i + 1]));
-        await sleep(20);
+    // MONITOR shows every command the script runs, stamped by Redis's clock: the TIME of a take
+    // that is followed by a SET of this key is the time of a grant.
+    const monitor = await admin.monitor();
+    const grantTimes: number[] = [];
+    let lastTime = NaN;
+    monitor.on('monitor', (time: string, args: string[], source: string) => {
+      if (!source.includes('lua')) return;
+      const [seconds, micros] = time.split('.');
+      if (args[0].toUpperCase() === 'TIME') lastTime = Number(seconds) * 1e6 + Number(micros);
+      else if (args[0].toUpperCase() === 'SET' && args[1] === `${prefix}gcra:${key}`) {
+        grantTimes.push(lastTime);
       }
-    })();
+    });
 
     let granted = 0;
-    const until = Date.now() + 1_600;
-    await Promise.all(
-      instances.flatMap((s) =>
-        // Four concurrent callers per instance, each retrying as soon as it is told to.
-        [1, 2, 3, 4].map(async () => {
-          while (Date.now() < until) {
-            const result = await s.tryTake(key, limit, windowMs);
-            if (result.granted) granted++;
-            else await sleep(Math.min(result.retryAfterMs, Math.max(0, until - Date.now())));
-          }
-        }),
-      ),
-    );
-    await sleep(40);
-    watching = false;
-    await watcher;
-
-    expect(seen.size).toBe(granted);
-    const times = [...seen.values()].sort((a, b) => a - b);
-    const windowUs = windowMs * 1_000;
-    let start = 0;
-    for (let end = 0; end < times.length; end++) {
-      while (times[end] - times[start] >= windowUs) start++;
-      expect(end - start + 1).toBeLessThanOrEqual(limit);
+    const until = Date.now() + 600;
+    try {
+      await Promise.all(
+        instances.flatMap((s) =>
+          // Four concurrent callers per client, each retrying as soon as it is told to.
+          [1, 2, 3, 4].map(async () => {
+            while (Date.now() < until) {
+              const result = await s.tryTake(key, rate);
+              if (result.granted) granted++;
+              else await sleep(result.retryAfterMs);
+            }
+          }),
+        ),
+      );
+      await eventually(() => grantTimes.length >= granted);
+    } finally {
+      monitor.disconnect();
     }
-    // More than one window's worth: the log slid, it did not just fill once.
-    expect(granted).toBeGreaterThan(2 * limit);
+
+    expect(grantTimes.length).toBe(granted);
+    const times = grantTimes.sort((a, b) => a - b);
+    // In any span of W ms at most floor(W / T) + burst + 1 grants, whoever took them. (Spans that
+    // are not whole intervals, so the µs between TIME and its stamp cannot matter.)
+    for (const spanMs of [2.5, 12.5, 102.5, 502.5]) {
+      expect(densest(times, spanMs * 1_000)).toBeLessThanOrEqual(
+        Math.floor(spanMs / rate.intervalMs) + rate.burst + 1,
+      );
+    }
+    // The pace went on after the first burst.
+    expect(granted).toBeGreaterThan(2 * (rate.burst + 1));
   });
 
   it('closes the client it opened from a URL, and leaves a shared one open', async () => {
@@ -178,9 +220,9 @@ describe('RedisRateLimitStore (real Redis at 127.0.0.1:6379)', () => {
       url: `redis://${REDIS_HOST}:${REDIS_PORT}`,
       keyPrefix: prefix,
     });
-    expect(await owned.tryTake('url', 1, 1_000)).toEqual({ granted: true });
+    expect(await owned.tryTake('url', { intervalMs: 1_000, burst: 0 })).toEqual({ granted: true });
     await owned.close();
-    await expect(owned.tryTake('url', 1, 1_000)).rejects.toThrow();
+    await expect(owned.tryTake('url', { intervalMs: 1_000, burst: 0 })).rejects.toThrow();
 
     const shared = client();
     await store({ client: shared, keyPrefix: prefix }).close();
@@ -189,10 +231,11 @@ describe('RedisRateLimitStore (real Redis at 127.0.0.1:6379)', () => {
 
   describe('with Redis down (nothing listens on 127.0.0.1:6390)', () => {
     const deadUrl = `redis://rtc:s3cret-pass@${REDIS_HOST}:${DEAD_PORT}`;
+    const rate = { intervalMs: 200, burst: 4 };
 
     it('rejects takes instead of hanging', async () => {
       const s = store({ url: deadUrl, keyPrefix: prefix });
-      for (let i = 0; i < 3; i++) await expect(s.tryTake('down', 5, 1_000)).rejects.toThrow();
+      for (let i = 0; i < 3; i++) await expect(s.tryTake('down', rate)).rejects.toThrow();
     }, 3_000);
 
     it('rejects takes on a shared client left with ioredis defaults, within the timeout', async () => {
@@ -200,7 +243,7 @@ describe('RedisRateLimitStore (real Redis at 127.0.0.1:6379)', () => {
       c.on('error', () => undefined);
       clients.push(c);
       const s = store({ client: c, keyPrefix: prefix, timeoutMs: 100 });
-      await expect(s.tryTake('down', 5, 1_000)).rejects.toThrow();
+      await expect(s.tryTake('down', rate)).rejects.toThrow();
     }, 3_000);
 
     it('fails closed with RtcBudgetUnavailableError and no password in sight', async () => {
@@ -221,14 +264,24 @@ describe('RedisRateLimitStore (real Redis at 127.0.0.1:6379)', () => {
       const states: BudgetStoreState[] = [];
       const b = new CallBudget(store({ url: deadUrl, keyPrefix: prefix }), {
         perSecond: 10,
+        maxWaitMs: 700,
         onStoreError: 'local',
         instances: 2,
         onStoreStateChange: (state) => states.push(state),
       });
       budgets.push(b);
-      for (let i = 0; i < 5; i++) await expect(b.acquire('down')).resolves.toBeUndefined();
-      // floor(10 / 2) = 5 per window: the sixth would wait longer than maxWaitMs.
-      await expect(b.acquire('down')).rejects.toThrow('budget exhausted');
+      // floor(10 / 2) = 5 per window: two at once, then one per ~258 ms. Due at 0, 0, 258, 515,
+      // 773 and 1030 ms: the last two would wait longer than maxWaitMs, and are told at once.
+      const outcomes = await Promise.allSettled(Array.from({ length: 6 }, () => b.acquire('down')));
+      expect(outcomes.map((o) => o.status)).toEqual([
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+        'rejected',
+        'rejected',
+      ]);
+      expect(String((outcomes[4] as PromiseRejectedResult).reason)).toContain('budget exhausted');
       expect(states).toEqual(['local']);
     }, 3_000);
   });

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { assertTakeArguments } from './assert-take-arguments';
-import { RateLimitStore, TakeResult } from './rate-limit-store.interface';
+import { GcraRate, RateLimitStore, TakeResult } from './rate-limit-store.interface';
 
 /** Prefix of the store's keys unless told otherwise. */
 export const DEFAULT_BUDGET_KEY_PREFIX = 'rtc-messaging:budget:';
@@ -50,35 +49,37 @@ export type RedisRateLimitStoreOptions = CommonOptions &
   );
 
 /**
- * Sliding-log take in one atomic script. Grant times come from the Redis server's clock (`TIME`,
- * in microseconds), so instances with skewed clocks still share one timeline. Each grant is a
- * member of a sorted set, scored by its time; a full set refuses, so it never holds more than
- * `limit` members, and it expires one window after the last grant.
+ * GCRA take in one atomic script. Times come from the Redis server's clock (`TIME`, in
+ * microseconds), so instances with skewed clocks still share one timeline. The key holds the TAT
+ * in whole microseconds (the interval is rounded up to whole microseconds by the caller, which
+ * only slows the pace by under 1 µs per unit) and expires when the TAT passes: from then on a
+ * missing key decides exactly as the stored TAT would have. `string.format('%d')` writes it in
+ * full; Lua's default number-to-string keeps only 14 digits, too few for microseconds since 1970.
  *
- * KEYS[1] = the key's log; ARGV = limit, window in ms, a member unique to this grant.
+ * KEYS[1] = the key's TAT; ARGV = interval in µs (a whole number), burst.
  * Returns {1} when granted, {0, retryAfterMs} when refused.
  */
 const TAKE_SCRIPT = `
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2]) * 1000
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) < limit then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return {1}
+local interval = tonumber(ARGV[1])
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+local allowAt = tat - interval * tonumber(ARGV[2])
+if now < allowAt then
+  return {0, math.max(1, math.ceil((allowAt - now) / 1000))}
 end
-local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
-return {0, math.max(1, math.ceil((oldest + window - now) / 1000))}
+tat = tat + interval
+redis.call('SET', KEYS[1], string.format('%d', tat), 'PX', math.ceil((tat - now) / 1000))
+return {1}
 `;
 
 /** Name under which the script is defined on the client; ioredis then sends it by EVALSHA. */
 const COMMAND = 'rtcMessagingBudgetTake';
 
 type ClientWithTake = (Redis | Cluster) & {
-  [COMMAND](key: string, limit: number, windowMs: number, member: string): Promise<number[]>;
+  [COMMAND](key: string, intervalUs: number, burst: number): Promise<number[]>;
 };
 
 /**
@@ -87,15 +88,17 @@ type ClientWithTake = (Redis | Cluster) & {
  */
 const DOWN_STATES = new Set(['reconnecting', 'disconnecting', 'close', 'end']);
 
-/** An exact sliding-log store in Redis, shared by every instance that uses the same key. */
+/**
+ * A GCRA store in Redis, shared by every instance that uses the same key: per key one string, the
+ * TAT, under `<keyPrefix>gcra:<key>`. (The `gcra:` part keeps it apart from the sorted sets that
+ * earlier versions kept under `<keyPrefix><key>`: during a rolling upgrade the two kinds of
+ * instance then pace separately rather than failing on each other's keys with WRONGTYPE.)
+ */
 export class RedisRateLimitStore implements RateLimitStore {
   private readonly client: ClientWithTake;
   private readonly ownsClient: boolean;
   private readonly keyPrefix: string;
   private readonly timeoutMs: number;
-  /** Members must be unique across instances and within one: a random id plus a counter. */
-  private readonly memberPrefix = randomBytes(6).toString('base64url');
-  private sequence = 0;
 
   constructor(options: RedisRateLimitStoreOptions) {
     this.keyPrefix = options.keyPrefix ?? DEFAULT_BUDGET_KEY_PREFIX;
@@ -107,7 +110,10 @@ export class RedisRateLimitStore implements RateLimitStore {
       client = options.client;
       this.ownsClient = false;
     } else {
-      client = new Redis(options.url, {
+      // ioredis is an optional peer: it is loaded only when the module opens a client of its own.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { Redis: RedisClient } = require('ioredis') as typeof import('ioredis');
+      client = new RedisClient(options.url, {
         ...FAIL_FAST_REDIS_OPTIONS,
         commandTimeout: this.timeoutMs,
         // ioredis arms this timer on disconnect even when the socket is already gone (Redis
@@ -124,14 +130,15 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.client = client as ClientWithTake;
   }
 
-  async tryTake(key: string, limit: number, windowMs: number): Promise<TakeResult> {
-    assertTakeArguments(limit, windowMs);
+  async tryTake(key: string, rate: GcraRate): Promise<TakeResult> {
+    assertTakeArguments(rate);
     if (DOWN_STATES.has(this.client.status)) {
       throw new Error(`Redis connection is ${this.client.status}`);
     }
-    const member = `${this.memberPrefix}:${(this.sequence = (this.sequence + 1) % 2 ** 52)}`;
+    // Rounded up: a pace a little slower than asked never exceeds the bound it was chosen for.
+    const intervalUs = Math.ceil(rate.intervalMs * 1_000);
     const reply = await this.withTimeout(
-      this.client[COMMAND](this.keyPrefix + key, limit, windowMs, member),
+      this.client[COMMAND](`${this.keyPrefix}gcra:${key}`, intervalUs, rate.burst),
     );
     if (reply[0] === 1) return { granted: true };
     return { granted: false, retryAfterMs: Number(reply[1]) };
