@@ -1,0 +1,69 @@
+import { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { MAX_JSON_BODY_BYTES } from './app.constants';
+import { AppModule } from './app.module';
+import { OneLineLogger } from './logging/one-line.logger';
+import { ENV_VARIABLES, EnvVariable, serverConfig, ServerConfig } from './config';
+
+export interface CreateAppOptions {
+  /**
+   * The app's environment, given in-process (the demo, tests). It replaces every variable the app
+   * reads, so none leaks in from the shell; without it the app reads the process's environment.
+   */
+  readonly env?: Readonly<Partial<Record<EnvVariable, string>>>;
+  /**
+   * The `.env` file to read, or `false` for none. Default `.env` in the working directory, or
+   * none when `env` is given (so a developer's `.env` cannot redirect the demo or a test).
+   */
+  readonly envFile?: string | false;
+  /**
+   * Close the app on SIGTERM/SIGINT (default `true`). The demo turns it off to stop the app and
+   * its emulator in order itself.
+   */
+  readonly shutdownHooks?: boolean;
+  /** Nest's logger option; default a console logger that prints no stack traces. */
+  readonly logger?: LoggerService | LogLevel[] | false;
+}
+
+/** Sets exactly `env` for the variables the app reads: `ConfigModule` reads `process.env`. */
+function useEnvironment(env: Readonly<Partial<Record<EnvVariable, string>>>): void {
+  for (const name of ENV_VARIABLES) {
+    const value = env[name];
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+}
+
+/**
+ * Builds the app as it runs everywhere (main, the demo, e2e tests), without listening: the JSON
+ * body limit, shutdown hooks and the rest of the HTTP setup live here and only here.
+ */
+export async function createApp(options: CreateAppOptions = {}): Promise<NestExpressApplication> {
+  if (options.env) useEnvironment(options.env);
+  const appModule = await AppModule.forRoot({
+    envFile: options.envFile ?? (options.env === undefined ? '.env' : false),
+  });
+  const app = await NestFactory.create<NestExpressApplication>(appModule, {
+    // Registered below with our limit instead of Express's default 100 KB.
+    bodyParser: false,
+    // A bad environment throws back to the caller, which prints one line and exits non-zero.
+    abortOnError: false,
+    logger: options.logger ?? new OneLineLogger(),
+  });
+  app.useBodyParser('json', { limit: MAX_JSON_BODY_BYTES });
+  app.disable('x-powered-by');
+  if (options.shutdownHooks !== false) app.enableShutdownHooks();
+  return app;
+}
+
+/** Creates the app and listens on `PORT`; resolves the app and its base URL. */
+export async function startApp(
+  options: CreateAppOptions = {},
+): Promise<{ app: INestApplication; url: string }> {
+  const app = await createApp(options);
+  const { port } = app.get<ServerConfig>(serverConfig.KEY);
+  await app.listen(port);
+  const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('[::]', 'localhost');
+  return { app, url };
+}

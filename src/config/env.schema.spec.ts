@@ -1,0 +1,113 @@
+import { EnvValidationError, validateEnv } from './env.schema';
+
+const SECRET = 'super-secret-value-0123456789';
+
+const valid = (): Record<string, string> => ({
+  VOLC_ACCESSKEY: 'AKLTexample',
+  VOLC_SECRETKEY: SECRET,
+  RTC_APP_ID: '661e000000000000000543cf',
+  RTC_FROM: 'server_bot',
+  API_KEYS: 'key-one,key-two',
+});
+
+function problemsOf(env: Record<string, unknown>): string {
+  try {
+    validateEnv(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(EnvValidationError);
+    return (error as Error).message;
+  }
+  throw new Error('validateEnv accepted the environment');
+}
+
+describe('validateEnv', () => {
+  it('converts a minimal environment, with PORT defaulting to 3000', () => {
+    const env = validateEnv(valid());
+    expect(env).toMatchObject({
+      VOLC_ACCESSKEY: 'AKLTexample',
+      RTC_APP_ID: '661e000000000000000543cf',
+      RTC_FROM: 'server_bot',
+      API_KEYS: ['key-one', 'key-two'],
+      PORT: 3000,
+    });
+    expect(env.RTC_TIMEOUT_MS).toBeUndefined();
+    expect(env.RTC_ENDPOINT).toBeUndefined();
+  });
+
+  it('converts numbers and trims API keys, dropping empty entries', () => {
+    const env = validateEnv({
+      ...valid(),
+      API_KEYS: ' a , b ,,',
+      PORT: '8080',
+      RTC_TIMEOUT_MS: '2500',
+      RTC_ENDPOINT: 'http://127.0.0.1:4000',
+      RTC_REGION: 'cn-north-1',
+      VOLC_SESSION_TOKEN: 'token',
+    });
+    expect(env).toMatchObject({
+      API_KEYS: ['a', 'b'],
+      PORT: 8080,
+      RTC_TIMEOUT_MS: 2500,
+      RTC_ENDPOINT: 'http://127.0.0.1:4000',
+      RTC_REGION: 'cn-north-1',
+      VOLC_SESSION_TOKEN: 'token',
+    });
+  });
+
+  it('treats empty optional variables as unset', () => {
+    const env = validateEnv({ ...valid(), RTC_TIMEOUT_MS: '', RTC_ENDPOINT: ' ', PORT: '' });
+    expect(env.RTC_TIMEOUT_MS).toBeUndefined();
+    expect(env.RTC_ENDPOINT).toBeUndefined();
+    expect(env.PORT).toBe(3000);
+  });
+
+  it('leaves out variables the app does not read', () => {
+    expect(validateEnv({ ...valid(), HOME: '/root' })).not.toHaveProperty('HOME');
+  });
+
+  it.each(['VOLC_ACCESSKEY', 'VOLC_SECRETKEY', 'RTC_APP_ID', 'RTC_FROM', 'API_KEYS'])(
+    'refuses a missing %s, naming it',
+    (name) => {
+      const env = valid();
+      delete env[name];
+      expect(problemsOf(env)).toContain(`${name} is required`);
+    },
+  );
+
+  it('names every bad variable at once', () => {
+    const message = problemsOf({ ...valid(), RTC_APP_ID: undefined, PORT: 'http' });
+    expect(message).toContain('RTC_APP_ID is required');
+    expect(message).toMatch(/PORT must be an integer/);
+  });
+
+  it.each([
+    ['PORT', 'abc', /PORT must be an integer/],
+    ['PORT', '1e3', /PORT must be an integer/],
+    ['PORT', '70000', /PORT must not be greater than 65535/],
+    ['PORT', '0', /PORT must not be less than 1/],
+    ['RTC_TIMEOUT_MS', '10s', /RTC_TIMEOUT_MS must be an integer/],
+    ['RTC_TIMEOUT_MS', '-5', /RTC_TIMEOUT_MS must be an integer/],
+    ['RTC_ENDPOINT', 'rtc.volcengineapi.com', /RTC_ENDPOINT must be a URL/],
+    ['API_KEYS', ' , ,', /API_KEYS must contain at least 1 elements/],
+    ['VOLC_SECRETKEY', '', /VOLC_SECRETKEY should not be empty/],
+    ['RTC_FROM', 'server bot!', /RTC_FROM must be a string of 1 to 128 characters/],
+  ])('refuses %s=%j, naming it and not its value', (name, value, expected) => {
+    const message = problemsOf({ ...valid(), [name]: value });
+    expect(message).toMatch(expected);
+    if (value.trim() !== '') expect(message).not.toContain(value);
+  });
+
+  it('never echoes a value, secret or not', () => {
+    const message = problemsOf({
+      ...valid(),
+      VOLC_ACCESSKEY: 42,
+      VOLC_SECRETKEY: { value: SECRET },
+      PORT: SECRET,
+      RTC_ENDPOINT: SECRET,
+    });
+    expect(message).toMatch(/VOLC_ACCESSKEY/);
+    expect(message).toMatch(/VOLC_SECRETKEY/);
+    expect(message).not.toContain(SECRET);
+    expect(message).not.toContain('42');
+  });
+});

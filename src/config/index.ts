@@ -1,0 +1,9 @@
+export {
+  checkEnv,
+  ENV_VARIABLES,
+  EnvValidationError,
+  EnvVariable,
+  validateEnv,
+} from './env.schema';
+export { RtcConfig, rtcConfig } from './rtc.config';
+export { ServerConfig, serverConfig } from './server.config';

@@ -1,0 +1,112 @@
+import type { INestApplication } from '@nestjs/common';
+import {
+  AcceptedMessage,
+  EMULATOR_DEMO_CREDENTIALS,
+  RtcOpenApiEmulator,
+} from 'nestjs-volcengine-rtc/testing';
+import { startApp } from './bootstrap';
+import { OneLineLogger } from './logging/one-line.logger';
+
+/**
+ * `npm run demo`: the app as it runs in production, wired to a local RTC OpenAPI emulator with
+ * demo credentials, so it works on a fresh clone with no account and sends nothing anywhere.
+ */
+
+const API_KEY = 'demo-key';
+const APP_ID = 'demo-app';
+const FROM = 'server_bot';
+
+const print = (line = ''): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+function describeMessage(message: AcceptedMessage): string {
+  const body = message.binary
+    ? `<${Buffer.from(message.message, 'base64').length} bytes of binary>`
+    : JSON.stringify(
+        message.message.length > 200 ? `${message.message.slice(0, 200)}…` : message.message,
+      );
+  return (
+    `[emulator] ${message.action} accepted: ${message.from} → ${String(message.to)} ` +
+    `(AppId ${message.appId}, RequestId ${message.requestId}): ${body}`
+  );
+}
+
+function curlCommand(url: string): string {
+  const body = JSON.stringify({ to: 'user_42', message: 'Hello from the demo' });
+  return [
+    `curl -i -X POST ${url}/v1/messages/unicast \\`,
+    `    -H 'x-api-key: ${API_KEY}' -H 'content-type: application/json' \\`,
+    `    -d '${body}'`,
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const emulator = new RtcOpenApiEmulator();
+  const endpoint = await emulator.start();
+  emulator.on('accepted', (message) => print(describeMessage(message)));
+
+  let app: INestApplication;
+  let url: string;
+  try {
+    ({ app, url } = await startApp({
+      env: {
+        VOLC_ACCESSKEY: EMULATOR_DEMO_CREDENTIALS.accessKeyId,
+        VOLC_SECRETKEY: EMULATOR_DEMO_CREDENTIALS.secretAccessKey,
+        RTC_APP_ID: APP_ID,
+        RTC_FROM: FROM,
+        RTC_ENDPOINT: endpoint,
+        API_KEYS: API_KEY,
+        // The one variable the demo takes from the shell: another port when 3000 is taken.
+        PORT: process.env.PORT ?? '3000',
+      },
+      shutdownHooks: false,
+      // Warnings and errors only: Nest's start-up lines would bury the instructions below.
+      logger: new OneLineLogger({ logLevels: ['error', 'warn'] }),
+    }));
+  } catch (error) {
+    await emulator.stop();
+    throw error;
+  }
+
+  print(`RTC OpenAPI emulator: ${endpoint} (demo credentials; nothing leaves this machine)`);
+  print(`Demo app:             ${url}  (API key: ${API_KEY}, AppId: ${APP_ID}, from: ${FROM})`);
+  print();
+  print('Send a message from another terminal:');
+  print();
+  print(`  ${curlCommand(url)}`);
+  print();
+  print(`Also: curl ${url}/health/ready`);
+  print(
+    'Each message the emulator accepts is printed below. Ctrl-C stops the app and the emulator.',
+  );
+  print();
+
+  const stop = (signal: NodeJS.Signals): void => {
+    print(`\n${signal}: stopping the app, then the emulator…`);
+    // A second Ctrl-C finds no listener left and ends the process at once.
+    process.off('SIGINT', stop).off('SIGTERM', stop);
+    void app
+      .close()
+      .then(() => emulator.stop())
+      .then(() => {
+        print(`Stopped. The emulator accepted ${emulator.acceptedCount} message(s).`);
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        process.stderr.write(
+          `Stopping failed: ${error instanceof Error ? error.message : String(error)}\n`,
+        );
+        process.exit(1);
+      });
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  const reason = error instanceof Error ? error.message : String(error);
+  const hint = /EADDRINUSE/.test(reason) ? ' (another port: PORT=3001 npm run demo)' : '';
+  process.stderr.write(`The demo could not start: ${reason}${hint}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,214 @@
+import {
+  BadRequestException,
+  HttpException,
+  NotFoundException,
+  ServiceUnavailableException,
+  UnauthorizedException,
+} from '@nestjs/common';
+import {
+  RtcClockSkewError,
+  RtcConfigurationError,
+  RtcRateLimitedError,
+  RtcTransportError,
+  RtcUnknownOutcomeError,
+  RtcUpstreamError,
+  RtcValidationError,
+} from 'nestjs-volcengine-rtc';
+import { toErrorResponse } from './error-response';
+
+const LIMIT = 262_144;
+const upstream = {
+  status: 401,
+  code: 'SignatureDoesNotMatch',
+  codeN: 100010,
+  requestId: '20260101000000ABCDEF',
+  upstreamMessage: 'the request signature does not match',
+};
+
+describe('toErrorResponse', () => {
+  it('RtcValidationError → 400 with each violation', () => {
+    const violations = [
+      { field: 'to', rule: 'rtcId', message: 'to must be a string of 1 to 128 characters' },
+      { field: 'message', rule: 'maxMessageBytes', message: 'message is 70,000 bytes' },
+    ];
+    const { status, headers, body } = toErrorResponse(new RtcValidationError(violations), LIMIT);
+    expect(status).toBe(400);
+    expect(headers).toEqual({});
+    expect(body).toMatchObject({
+      statusCode: 400,
+      error: 'Bad Request',
+      violations,
+      outcome: 'not_delivered',
+    });
+    expect(body.message).toContain('message is 70,000 bytes');
+  });
+
+  it('upstream throttling → 429 with Retry-After in whole seconds, rounded up', () => {
+    const error = new RtcRateLimitedError(1_200, {
+      status: 429,
+      code: 'FlowLimitExceeded.QPSOverLimit',
+      requestId: 'req-1',
+    });
+    const { status, headers, body } = toErrorResponse(error, LIMIT);
+    expect(status).toBe(429);
+    expect(headers).toEqual({ 'Retry-After': '2' });
+    expect(body).toMatchObject({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      outcome: 'not_delivered',
+      retryAfterSeconds: 2,
+      upstreamStatus: 429,
+      code: 'FlowLimitExceeded.QPSOverLimit',
+      requestId: 'req-1',
+    });
+  });
+
+  it('the local budget → 429 with at least one second of Retry-After', () => {
+    const { status, headers, body } = toErrorResponse(new RtcRateLimitedError(3), LIMIT);
+    expect(status).toBe(429);
+    expect(headers).toEqual({ 'Retry-After': '1' });
+    expect(body).not.toHaveProperty('code');
+  });
+
+  it('RtcUpstreamError → 502 with code, codeN and requestId', () => {
+    const { status, body } = toErrorResponse(new RtcUpstreamError(upstream), LIMIT);
+    expect(status).toBe(502);
+    expect(body).toMatchObject({
+      statusCode: 502,
+      error: 'Bad Gateway',
+      outcome: 'not_delivered',
+      upstreamStatus: 401,
+      code: 'SignatureDoesNotMatch',
+      codeN: 100010,
+      requestId: '20260101000000ABCDEF',
+    });
+    expect(body.message).toContain('SignatureDoesNotMatch');
+  });
+
+  it('RtcClockSkewError (an upstream refusal) → 502', () => {
+    const error = new RtcClockSkewError({ ...upstream, status: 400, code: 'InvalidTimestamp' });
+    expect(toErrorResponse(error, LIMIT)).toMatchObject({
+      status: 502,
+      body: { code: 'InvalidTimestamp', outcome: 'not_delivered' },
+    });
+  });
+
+  it.each([
+    ['connect', 503, 'Service Unavailable'],
+    ['bad_response', 503, 'Service Unavailable'],
+    ['timeout', 504, 'Gateway Timeout'],
+  ] as const)('RtcTransportError %s → %i, not delivered', (failure, status, reason) => {
+    const error = new RtcTransportError(failure, 'ECONNREFUSED (connect 10.0.0.7:443)');
+    const response = toErrorResponse(error, LIMIT);
+    expect(response).toMatchObject({
+      status,
+      body: { statusCode: status, error: reason, outcome: 'not_delivered', failure },
+    });
+    // The library's detail names the endpoint's address; callers are not told it.
+    expect(JSON.stringify(response.body)).not.toContain('10.0.0.7');
+  });
+
+  it.each([
+    ['timeout', 504],
+    ['reset', 503],
+    ['bad_response', 503],
+  ] as const)('RtcUnknownOutcomeError %s → %i, outcome unknown', (reason, status) => {
+    const { body, ...rest } = toErrorResponse(
+      new RtcUnknownOutcomeError(reason, 'socket hang up'),
+      LIMIT,
+    );
+    expect(rest.status).toBe(status);
+    expect(body).toMatchObject({ statusCode: status, outcome: 'unknown', failure: reason });
+    expect(body.message).toContain('may have been delivered');
+  });
+
+  it('an upstream 500 (outcome unknown) → 502 with the upstream code', () => {
+    const error = new RtcUnknownOutcomeError('upstream_error', '', {
+      status: 500,
+      code: 'InternalError',
+      codeN: 100014,
+      requestId: 'req-500',
+    });
+    expect(toErrorResponse(error, LIMIT)).toMatchObject({
+      status: 502,
+      body: {
+        outcome: 'unknown',
+        failure: 'upstream_error',
+        upstreamStatus: 500,
+        code: 'InternalError',
+        codeN: 100014,
+        requestId: 'req-500',
+      },
+    });
+  });
+
+  it('RtcConfigurationError → 500 without its problems', () => {
+    const { status, body } = toErrorResponse(new RtcConfigurationError(['from is bad']), LIMIT);
+    expect(status).toBe(500);
+    expect(body.message).not.toContain('from is bad');
+  });
+
+  it.each([
+    [new UnauthorizedException('a valid x-api-key header is required'), 401, 'Unauthorized'],
+    [new NotFoundException('Cannot GET /nope'), 404, 'Not Found'],
+    [new BadRequestException(['a', 'b']), 400, 'Bad Request'],
+  ])('an HttpException keeps its status in the common shape', (exception, status, reason) => {
+    const { body } = toErrorResponse(exception, LIMIT);
+    expect(body).toMatchObject({ statusCode: status, error: reason });
+    expect(typeof body.message).toBe('string');
+  });
+
+  it("keeps terminus's report in a failed health check", () => {
+    const report = { status: 'error', info: {}, error: { rtc: { status: 'down' } }, details: {} };
+    const { status, body } = toErrorResponse(new ServiceUnavailableException(report), LIMIT);
+    expect(status).toBe(503);
+    expect(body).toMatchObject({ statusCode: 503, ...report });
+  });
+
+  it("a body over the parser's limit → 413 naming the limit", () => {
+    const error = Object.assign(new Error('request entity too large'), {
+      type: 'entity.too.large',
+      status: 413,
+    });
+    expect(toErrorResponse(error, LIMIT)).toMatchObject({
+      status: 413,
+      body: {
+        statusCode: 413,
+        error: 'Payload Too Large',
+        message: expect.stringContaining('262,144'),
+      },
+    });
+  });
+
+  it("the parser's errors as Nest's Express adapter wraps them", () => {
+    const cause = Object.assign(new Error('request entity too large'), {
+      type: 'entity.too.large',
+      status: 413,
+    });
+    const wrapped = new HttpException('request entity too large', 413, { cause });
+    expect(toErrorResponse(wrapped, LIMIT)).toMatchObject({
+      status: 413,
+      body: { message: expect.stringContaining('262,144') },
+    });
+  });
+
+  it('a body that is not JSON → 400 without quoting it', () => {
+    const error = Object.assign(new SyntaxError('Unexpected token s in "secret-ish"'), {
+      type: 'entity.parse.failed',
+      status: 400,
+    });
+    const { status, body } = toErrorResponse(error, LIMIT);
+    expect(status).toBe(400);
+    expect(JSON.stringify(body)).not.toContain('secret-ish');
+  });
+
+  it('anything else → 500 without its message', () => {
+    const { status, body } = toErrorResponse(new Error('Authorization: HMAC-SHA256 abc'), LIMIT);
+    expect(status).toBe(500);
+    expect(body).toEqual({
+      statusCode: 500,
+      error: 'Internal Server Error',
+      message: 'internal server error',
+    });
+  });
+});

@@ -1,0 +1,244 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import {
+  DeliveryOutcome,
+  FieldViolation,
+  RtcConfigurationError,
+  RtcError,
+  RtcRateLimitedError,
+  RtcTransportError,
+  RtcUnknownOutcomeError,
+  RtcUpstreamError,
+  RtcValidationError,
+  TransportFailure,
+  UnknownOutcomeReason,
+  UpstreamErrorDetails,
+} from 'nestjs-volcengine-rtc';
+
+/** The one shape of every error body the app sends (the readiness report excepted). */
+export interface ErrorBody {
+  readonly statusCode: number;
+  /** The status's reason phrase, e.g. `Bad Gateway`. */
+  readonly error: string;
+  readonly message: string;
+  /** Each broken rule of the input (400). */
+  readonly violations?: readonly FieldViolation[];
+  /**
+   * Whether the message may have been delivered anyway: `unknown` means a retry may send it twice;
+   * `not_delivered` means it surely was not.
+   */
+  readonly outcome?: DeliveryOutcome;
+  /** Why the upstream could not be used (`connect`, `timeout`, `reset`, `bad_response`, ...). */
+  readonly failure?: TransportFailure | UnknownOutcomeReason;
+  /** What the upstream answered (502, and 429 when it throttled the call). */
+  readonly upstreamStatus?: number;
+  readonly code?: string;
+  readonly codeN?: number;
+  readonly requestId?: string;
+  /** The same as the `Retry-After` header (429). */
+  readonly retryAfterSeconds?: number;
+  /** Anything else an `HttpException` carried in its object body. */
+  readonly [extra: string]: unknown;
+}
+
+/** What to answer for an error: status, extra headers and body. */
+export interface ErrorResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: ErrorBody;
+}
+
+/** Errors of Express's body parser (`http-errors` instances): `type` says which. */
+interface BodyParserError {
+  readonly type: string;
+  readonly status: number;
+}
+
+const REASONS: Readonly<Record<number, string>> = Object.fromEntries(
+  Object.entries(HttpStatus)
+    .filter((entry): entry is [string, number] => typeof entry[1] === 'number')
+    .map(([name, status]) => [
+      status,
+      name
+        .toLowerCase()
+        .split('_')
+        .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+        .join(' '),
+    ]),
+);
+
+const reasonOf = (status: number): string => REASONS[status] ?? 'Error';
+
+function body(
+  status: number,
+  message: string,
+  extra: Omit<ErrorBody, 'statusCode' | 'error' | 'message'> = {},
+): ErrorBody {
+  return { statusCode: status, error: reasonOf(status), message, ...extra };
+}
+
+/** Upstream facts worth quoting to a caller; `upstreamMessage` is in the error's message already. */
+function upstreamFields(details: UpstreamErrorDetails | undefined) {
+  return details === undefined
+    ? {}
+    : {
+        upstreamStatus: details.status,
+        code: details.code,
+        codeN: details.codeN,
+        requestId: details.requestId,
+      };
+}
+
+/**
+ * Why the upstream could not be used, in words for the caller. The library's own messages name
+ * the endpoint's address, which callers of this API need not know (they are logged instead).
+ */
+const FAILURE_MESSAGES: Readonly<Record<TransportFailure | UnknownOutcomeReason, string>> = {
+  connect: 'the RTC OpenAPI could not be reached',
+  timeout: 'the RTC OpenAPI did not answer in time',
+  reset: 'the connection to the RTC OpenAPI broke before it answered',
+  bad_response: 'the RTC OpenAPI sent an answer that could not be read',
+  upstream_error: 'the RTC OpenAPI failed while handling the message',
+};
+
+const OUTCOME_NOTES: Readonly<Record<DeliveryOutcome, string>> = {
+  not_delivered: '',
+  unknown: '; the message may have been delivered, and sending it again may deliver it twice',
+};
+
+/**
+ * One rule for every failure to use the upstream: it answered with an error → 502; it could not
+ * be reached, or its answer could not be read → 503; it did not answer in time → 504.
+ */
+function statusOfFailure(failure: TransportFailure | UnknownOutcomeReason): number {
+  if (failure === 'timeout') return 504;
+  if (failure === 'upstream_error') return 502;
+  return 503;
+}
+
+function isBodyParserError(error: unknown): error is BodyParserError {
+  return (
+    error instanceof Error &&
+    typeof (error as Partial<BodyParserError>).type === 'string' &&
+    typeof (error as Partial<BodyParserError>).status === 'number'
+  );
+}
+
+function fromRtcError(error: RtcError): ErrorResponse {
+  const { outcome } = error;
+  if (error instanceof RtcValidationError) {
+    return {
+      status: 400,
+      headers: {},
+      body: body(400, error.message, { violations: error.violations, outcome }),
+    };
+  }
+  if (error instanceof RtcRateLimitedError) {
+    // Whole seconds, rounded up: retrying at the rounded-down second would come too early.
+    const retryAfterSeconds = Math.max(1, Math.ceil(error.retryAfterMs / 1000));
+    return {
+      status: 429,
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+      body: body(429, error.message, {
+        outcome,
+        retryAfterSeconds,
+        ...upstreamFields(error.upstream),
+      }),
+    };
+  }
+  if (error instanceof RtcUpstreamError) {
+    return {
+      status: 502,
+      headers: {},
+      body: body(502, error.message, { outcome, ...upstreamFields(error) }),
+    };
+  }
+  if (error instanceof RtcTransportError || error instanceof RtcUnknownOutcomeError) {
+    const failure = error instanceof RtcTransportError ? error.failure : error.reason;
+    const status = statusOfFailure(failure);
+    const upstream = error instanceof RtcUnknownOutcomeError ? error.upstream : undefined;
+    return {
+      status,
+      headers: {},
+      body: body(
+        status,
+        `${FAILURE_MESSAGES[failure] ?? 'the RTC OpenAPI failed'}${OUTCOME_NOTES[outcome]}`,
+        {
+          outcome,
+          failure,
+          ...upstreamFields(upstream),
+        },
+      ),
+    };
+  }
+  if (error instanceof RtcConfigurationError) {
+    return {
+      status: 500,
+      headers: {},
+      body: body(500, 'the RTC client is misconfigured', { outcome }),
+    };
+  }
+  // Any other library error (e.g. its call budget is unavailable) is a temporary refusal.
+  return { status: 503, headers: {}, body: body(503, error.message, { outcome }) };
+}
+
+function fromHttpException(exception: HttpException): ErrorResponse {
+  const status = exception.getStatus();
+  const response = exception.getResponse();
+  if (typeof response === 'string') {
+    return { status, headers: {}, body: body(status, response) };
+  }
+  // Nest's own exceptions already carry `{ statusCode, error, message }`; other object bodies
+  // (terminus's health report) keep their fields, under the same status code.
+  const fields = response as Record<string, unknown>;
+  const message = Array.isArray(fields.message) ? fields.message.join('; ') : fields.message;
+  return {
+    status,
+    headers: {},
+    body: {
+      ...fields,
+      statusCode: status,
+      error: typeof fields.error === 'string' ? fields.error : (fields.error ?? reasonOf(status)),
+      message: typeof message === 'string' ? message : reasonOf(status),
+    } as ErrorBody,
+  };
+}
+
+function fromBodyParserError(error: BodyParserError, maxBodyBytes: number): ErrorResponse {
+  if (error.type === 'entity.too.large') {
+    return {
+      status: 413,
+      headers: {},
+      body: body(
+        413,
+        `the request body is larger than ${maxBodyBytes.toLocaleString('en-US')} bytes`,
+      ),
+    };
+  }
+  if (error.type === 'entity.parse.failed') {
+    // The parser's own message quotes the body; the caller has it already.
+    return {
+      status: 400,
+      headers: {},
+      body: body(400, 'the request body is not valid JSON', {
+        violations: [
+          { field: '(body)', rule: 'json', message: 'the request body is not valid JSON' },
+        ],
+      }),
+    };
+  }
+  const status = error.status >= 400 && error.status < 500 ? error.status : 400;
+  return { status, headers: {}, body: body(status, reasonOf(status)) };
+}
+
+/**
+ * What to answer for anything a request handler threw. Library errors map to the statuses the
+ * README lists; their messages are safe to show (the library puts no secret in them).
+ */
+export function toErrorResponse(exception: unknown, maxBodyBytes: number): ErrorResponse {
+  if (exception instanceof RtcError) return fromRtcError(exception);
+  // Nest's Express adapter wraps the body parser's errors in an HttpException.
+  const cause = exception instanceof HttpException ? exception.cause : exception;
+  if (isBodyParserError(cause)) return fromBodyParserError(cause, maxBodyBytes);
+  if (exception instanceof HttpException) return fromHttpException(exception);
+  return { status: 500, headers: {}, body: body(500, 'internal server error') };
+}

@@ -1,0 +1,45 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { RtcError, RtcValidationError } from 'nestjs-volcengine-rtc';
+import { MAX_JSON_BODY_BYTES } from '../app.constants';
+import { toErrorResponse } from './error-response';
+
+/**
+ * Answers every error in the one JSON shape of `ErrorBody`. Logs say what failed in a line, from
+ * the error's name and message: never a stack, a header or a request body.
+ */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpErrors');
+
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const { httpAdapter } = this.adapterHost;
+    const context = host.switchToHttp();
+    const response = context.getResponse<unknown>();
+    const { status, headers, body } = toErrorResponse(exception, MAX_JSON_BODY_BYTES);
+
+    this.log(exception, status);
+    for (const [name, value] of Object.entries(headers)) {
+      httpAdapter.setHeader(response, name, value);
+    }
+    httpAdapter.reply(response, body, status);
+  }
+
+  private log(exception: unknown, status: number): void {
+    // The caller's mistake, or a decision made on purpose (401, 404, a failed health check, which
+    // terminus logs itself).
+    if (exception instanceof RtcValidationError || exception instanceof HttpException) return;
+    if (exception instanceof RtcError) {
+      this.logger.warn(`${status}: ${exception.name}: ${exception.message}`);
+      return;
+    }
+    if (status >= 500) {
+      // No stack: a log line says what failed, not how the app is built inside.
+      const what =
+        exception instanceof Error ? `${exception.name}: ${exception.message}` : typeof exception;
+      this.logger.error(`${status}: unexpected ${what.slice(0, 500)}`);
+    }
+  }
+}

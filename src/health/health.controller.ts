@@ -1,0 +1,37 @@
+import { Controller, Get } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { RtcMessagingHealthIndicator } from 'nestjs-volcengine-rtc/health';
+
+/** Probes are answered within this, even when the RTC OpenAPI does not answer at all. */
+const RTC_PROBE_TIMEOUT_MS = 2_000;
+/** A result is reused this long, so frequent probes do not each call out to the OpenAPI. */
+const RTC_PROBE_CACHE_MS = 5_000;
+
+/** Kubernetes-style probes; no API key, and nothing secret in either answer. */
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly rtc: RtcMessagingHealthIndicator,
+  ) {}
+
+  /** The process answers HTTP; touches nothing external, so an upstream outage never restarts it. */
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return this.health.check([
+      () => this.indicators.check('process').up({ uptimeSeconds: Math.round(process.uptime()) }),
+    ]);
+  }
+
+  /** The RTC OpenAPI answers; 503 with the reason when it does not. */
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([
+      () =>
+        this.rtc.isHealthy('rtc', { timeoutMs: RTC_PROBE_TIMEOUT_MS, cacheMs: RTC_PROBE_CACHE_MS }),
+    ]);
+  }
+}

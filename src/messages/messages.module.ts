@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { ApiKeyGuard } from '../auth/api-key.guard';
+import { MessagesController } from './messages.controller';
+
+/** `POST /v1/messages/unicast`; `UnicastService` comes from the global `RtcMessagingModule`. */
+@Module({
+  controllers: [MessagesController],
+  providers: [ApiKeyGuard],
+})
+export class MessagesModule {}

@@ -1,0 +1,110 @@
+import type { Server, ServerResponse } from 'node:http';
+import type { INestApplication, LoggerService } from '@nestjs/common';
+import { EMULATOR_DEMO_CREDENTIALS, RtcOpenApiEmulator } from 'nestjs-volcengine-rtc/testing';
+import { CreateAppOptions, createApp } from '../../src/bootstrap';
+
+export const API_KEY = 'e2e-key';
+export const OTHER_API_KEY = 'e2e-other-key';
+export const APP_ID = 'e2e-app';
+export const FROM = 'e2e_bot';
+
+/** Every line the app logged, as text, so tests can check what logs never contain. */
+export class RecordingLogger implements LoggerService {
+  readonly lines: string[] = [];
+  log = (...parts: unknown[]): void => this.record(parts);
+  error = (...parts: unknown[]): void => this.record(parts);
+  warn = (...parts: unknown[]): void => this.record(parts);
+  debug = (...parts: unknown[]): void => this.record(parts);
+  verbose = (...parts: unknown[]): void => this.record(parts);
+  fatal = (...parts: unknown[]): void => this.record(parts);
+
+  private record(parts: unknown[]): void {
+    this.lines.push(
+      parts
+        .map((part) =>
+          part instanceof Error
+            ? `${part.name}: ${part.message}\n${part.stack}`
+            : JSON.stringify(part),
+        )
+        .join(' '),
+    );
+  }
+}
+
+/** What the app sent back: every body and header, of every test of a file. */
+export interface SentResponses {
+  readonly bodies: string[];
+  readonly headers: string[];
+}
+
+/** Copies each response's headers and body as the app writes them, whatever the route. */
+function recordResponses(server: Server, sent: SentResponses): void {
+  server.prependListener('request', (_request, response: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    const write = response.write.bind(response);
+    const end = response.end.bind(response);
+    const keep = (chunk: unknown): void => {
+      if (typeof chunk === 'string' || chunk instanceof Uint8Array) chunks.push(Buffer.from(chunk));
+    };
+    response.write = ((chunk: unknown, ...rest: never[]) => {
+      keep(chunk);
+      return write(chunk, ...rest);
+    }) as typeof response.write;
+    response.end = ((chunk?: unknown, ...rest: never[]) => {
+      if (typeof chunk !== 'function') keep(chunk);
+      sent.headers.push(JSON.stringify(response.getHeaders()));
+      sent.bodies.push(Buffer.concat(chunks).toString('utf8'));
+      return end(chunk as string, ...rest);
+    }) as typeof response.end;
+  });
+}
+
+export interface AppUnderTest {
+  readonly app: INestApplication;
+  readonly server: Server;
+  readonly logger: RecordingLogger;
+}
+
+/**
+ * The demo app as `main.ts` builds it (the same `createApp`), configured in-process to talk to
+ * `endpoint` with the emulator's demo credentials unless `env` says otherwise.
+ */
+export async function startAppUnderTest(
+  endpoint: string,
+  sent: SentResponses,
+  env: CreateAppOptions['env'] = {},
+): Promise<AppUnderTest> {
+  const logger = new RecordingLogger();
+  const app = await createApp({
+    env: {
+      VOLC_ACCESSKEY: EMULATOR_DEMO_CREDENTIALS.accessKeyId,
+      VOLC_SECRETKEY: EMULATOR_DEMO_CREDENTIALS.secretAccessKey,
+      RTC_APP_ID: APP_ID,
+      RTC_FROM: FROM,
+      RTC_ENDPOINT: endpoint,
+      API_KEYS: `${API_KEY},${OTHER_API_KEY}`,
+      ...env,
+    },
+    logger,
+    shutdownHooks: false,
+  });
+  await app.init();
+  const server: Server = app.getHttpServer();
+  recordResponses(server, sent);
+  return { app, server, logger };
+}
+
+/** An emulator that takes only `APP_ID`, like an account with one RTC app. */
+export async function startEmulator(): Promise<RtcOpenApiEmulator> {
+  const emulator = new RtcOpenApiEmulator({ appIds: [APP_ID, 'other-app'] });
+  await emulator.start();
+  return emulator;
+}
+
+/** A URL where nothing listens: an emulator's, once it stopped. */
+export async function deadEndpoint(): Promise<string> {
+  const emulator = new RtcOpenApiEmulator();
+  const url = await emulator.start();
+  await emulator.stop();
+  return url;
+}
