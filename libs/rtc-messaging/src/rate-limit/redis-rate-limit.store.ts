@@ -15,13 +15,13 @@ export const DEFAULT_REDIS_TIMEOUT_MS = 250;
  * ioredis options that make a dead Redis fail commands quickly instead of queueing them for
  * minutes. The store applies them to the clients it creates; pass them to a client you share too.
  * The offline queue stays on so the first takes after boot wait for the connection (bounded by the
- * command timeout) rather than fail; a connection lost later fails takes at once (see below).
+ * store's own timeout) rather than fail; a connection lost later fails takes at once (see below).
+ * There is no ioredis `commandTimeout`: after an event-loop stall it fires before the reply that
+ * already arrived is read; the store's timeout does not (see `withTimeout`).
  */
 export const FAIL_FAST_REDIS_OPTIONS = {
   /** Fail a queued command after one reconnection attempt, not ioredis's default 20. */
   maxRetriesPerRequest: 1,
-  /** Give up on any command after this long. */
-  commandTimeout: DEFAULT_REDIS_TIMEOUT_MS,
   /** Give up on a connection attempt after this long (ioredis default: 10 s). */
   connectTimeout: 2_000,
 } as const satisfies RedisOptions;
@@ -115,7 +115,6 @@ export class RedisRateLimitStore implements RateLimitStore {
       const { Redis: RedisClient } = require('ioredis') as typeof import('ioredis');
       client = new RedisClient(options.url, {
         ...FAIL_FAST_REDIS_OPTIONS,
-        commandTimeout: this.timeoutMs,
         // ioredis arms this timer on disconnect even when the socket is already gone (Redis
         // down) and nothing clears it then; 2 s by default would hold the process up on shutdown.
         disconnectTimeout: 200,
@@ -160,8 +159,11 @@ export class RedisRateLimitStore implements RateLimitStore {
    */
   private withTimeout<T>(promise: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      // After an event-loop stall the timer fires in the same turn as the socket's pending reply;
+      // setImmediate lets the poll phase read that reply first, so a stall is not a timeout.
       const timer = setTimeout(
-        () => reject(new Error(`Redis did not answer within ${this.timeoutMs} ms`)),
+        () =>
+          setImmediate(() => reject(new Error(`Redis did not answer within ${this.timeoutMs} ms`))),
         this.timeoutMs,
       );
       promise.then(
