@@ -21,7 +21,6 @@ export * from './rtc-openapi.constants';
 export * from './errors';
 export {
   FanOutFailureSample,
-  FanOutMessageDto,
   FanOutProgress,
   FanOutResult,
   FanOutSummary,
@@ -40,7 +39,6 @@ export {
   RoomBatchChunk,
   RoomBatchResult,
   RoomIdParamsDto,
-  RoomMessageOptionsDto,
   RoomMessagingService,
   RoomSendOptions,
   SendRoomBatchDto,
@@ -50,6 +48,8 @@ export {
 export {
   IsRtcId,
   IsRtcMessage,
+  MessageContentDto,
+  MessageOptionsDto,
   messageBytes,
   RTC_VALIDATOR_OPTIONS,
   toFieldViolations,

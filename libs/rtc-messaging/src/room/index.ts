@@ -1,6 +1,5 @@
 export {
   RoomIdParamsDto,
-  RoomMessageOptionsDto,
   SendRoomBatchDto,
   SendRoomBroadcastDto,
   SendRoomUnicastDto,

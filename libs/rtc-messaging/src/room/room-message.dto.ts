@@ -1,13 +1,6 @@
-import {
-  ArrayNotEmpty,
-  IsArray,
-  IsBoolean,
-  IsNotEmpty,
-  IsOptional,
-  IsString,
-} from 'class-validator';
+import { ArrayNotEmpty, IsArray, IsString } from 'class-validator';
 import { MAX_BATCH_MESSAGE_BYTES } from '../rtc-openapi.constants';
-import { IsRtcId, IsRtcMessage } from '../validation';
+import { IsRtcId, IsRtcMessage, MessageContentDto, MessageOptionsDto } from '../validation';
 import { IsRtcIdList } from './rtc-id-list.validator';
 
 /**
@@ -27,31 +20,6 @@ export class RoomIdParamsDto {
 }
 
 /**
- * What every room message may say besides its text: `binary`, `from`, `appId`. The base of the
- * three room bodies; not a body by itself.
- *
- * @example
- * const { binary, from, appId } = body; // any of the three room DTOs
- */
-export class RoomMessageOptionsDto {
-  /** `true` when `message` is base64 of binary data. Default `false`. */
-  @IsOptional()
-  @IsBoolean()
-  binary?: boolean;
-
-  /** The sender id the clients see; defaults to the module's `from`. */
-  @IsOptional()
-  @IsRtcId()
-  from?: string;
-
-  /** The RTC AppId; defaults to the module's `appId`. */
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  appId?: string;
-}
-
-/**
  * An HTTP body broadcasting to everyone in a room (`SendBroadcast`); the room id comes from the
  * route. `RoomMessagingService.broadcast` validates its arguments by the same rules.
  *
@@ -59,12 +27,7 @@ export class RoomMessageOptionsDto {
  * // POST /v1/rooms/lobby/messages
  * { "message": "The match starts in 5 minutes" }
  */
-export class SendRoomBroadcastDto extends RoomMessageOptionsDto {
-  /** Text (at most 64 KB in UTF-8), or base64 when `binary` is true (at most 64 KB decoded). */
-  @IsString()
-  @IsRtcMessage()
-  message!: string;
-}
+export class SendRoomBroadcastDto extends MessageContentDto {}
 
 /**
  * An HTTP body for one user in a room (`SendRoomUnicast`); the room id comes from the route.
@@ -94,7 +57,7 @@ export class SendRoomUnicastDto extends SendRoomBroadcastDto {
  * // POST /v1/rooms/lobby/messages/batch
  * { "to": ["user_1", "user_2"], "message": "Your team won" }
  */
-export class SendRoomBatchDto extends RoomMessageOptionsDto {
+export class SendRoomBatchDto extends MessageOptionsDto {
   /** The recipients' user ids in the room; at least one. */
   @IsArray()
   @ArrayNotEmpty()

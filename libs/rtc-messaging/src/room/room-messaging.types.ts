@@ -1,5 +1,5 @@
 import type { SendStatus } from '../unicast/send-status';
-import type { RoomMessageOptionsDto } from './room-message.dto';
+import type { MessageOptionsDto } from '../validation';
 
 /**
  * Per-call options of the room methods: the message's `binary`, `from` and `appId` (validated
@@ -11,9 +11,7 @@ import type { RoomMessageOptionsDto } from './room-message.dto';
  * @example
  * await rooms.broadcast('lobby', 'aGVsbG8=', { binary: true, from: 'game_master' });
  */
-export interface RoomSendOptions extends Partial<
-  Pick<RoomMessageOptionsDto, 'binary' | 'from' | 'appId'>
-> {
+export interface RoomSendOptions extends Partial<MessageOptionsDto> {
   /**
    * Cancels waiting for budget or for a retry: the call is not sent and rejects with the
    * signal's reason. A call already on the wire completes.

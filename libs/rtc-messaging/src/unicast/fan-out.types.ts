@@ -1,4 +1,4 @@
-import type { FanOutMessageDto } from './fan-out.dto';
+import type { MessageOptionsDto } from '../validation';
 import type { SendStatus } from './send-status';
 
 /**
@@ -119,10 +119,9 @@ export interface FanOutOptions {
 
 /**
  * Options of `UnicastService.sendToMany`: the run's options, and the message's `binary`, `from`
- * and `appId` (validated once, as `FanOutMessageDto`).
+ * and `appId` (validated once, as `MessageContentDto`).
  *
  * @example
  * await unicast.sendToMany(ids, 'aGVsbG8=', { binary: true, from: 'ops_bot', concurrency: 8 });
  */
-export interface SendToManyOptions
-  extends FanOutOptions, Partial<Pick<FanOutMessageDto, 'binary' | 'from' | 'appId'>> {}
+export interface SendToManyOptions extends FanOutOptions, Partial<MessageOptionsDto> {}

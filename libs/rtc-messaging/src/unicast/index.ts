@@ -1,6 +1,6 @@
 export { RtcSendResult, SendOptions, SendUnicastDto, SendUnicastInput } from './send-unicast.dto';
 export { UnicastService } from './unicast.service';
-export { FanOutMessageDto, SendFanOutDto } from './fan-out.dto';
+export { SendFanOutDto } from './fan-out.dto';
 export type {
   FanOutFailureSample,
   FanOutProgress,

@@ -1,5 +1,4 @@
-import { IsBoolean, IsNotEmpty, IsOptional, IsString } from 'class-validator';
-import { IsRtcId, IsRtcMessage } from '../validation';
+import { IsRtcId, MessageContentDto } from '../validation';
 
 /**
  * One out-of-room message to one user (`SendUnicast`). The same class validates HTTP bodies at a
@@ -9,31 +8,10 @@ import { IsRtcId, IsRtcMessage } from '../validation';
  * await unicast.send({ to: 'user_42', message: 'hello' });
  * await unicast.send({ to: 'user_42', message: 'aGVsbG8=', binary: true, from: 'billing_bot' });
  */
-export class SendUnicastDto {
+export class SendUnicastDto extends MessageContentDto {
   /** The recipient's user id, as it called `login` in the RTC client SDK. */
   @IsRtcId()
   to!: string;
-
-  /** Text (at most 64 KB in UTF-8), or base64 when `binary` is true (at most 64 KB decoded). */
-  @IsString()
-  @IsRtcMessage()
-  message!: string;
-
-  /** `true` when `message` is base64 of binary data. Default `false`. */
-  @IsOptional()
-  @IsBoolean()
-  binary?: boolean;
-
-  /** The sender id the client sees; defaults to the module's `from`. */
-  @IsOptional()
-  @IsRtcId()
-  from?: string;
-
-  /** The RTC AppId; defaults to the module's `appId`. */
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  appId?: string;
 }
 
 /** What `UnicastService.send` takes: the DTO's shape, as a plain object or an instance. */

@@ -5,10 +5,9 @@ import { RTC_MESSAGING_OPTIONS } from '../rtc-messaging.constants';
 import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';
 import { RtcDispatcher } from '../dispatch/rtc-dispatcher';
 import { MessagingResult } from '../transport';
-import { IsRtcId, validateInput } from '../validation';
+import { IsRtcId, MessageContentDto, validateInput } from '../validation';
 import { withBudgetPatience } from './budget-patience';
 import { fanOutArgumentViolations, runFanOut } from './fan-out';
-import { FanOutMessageDto } from './fan-out.dto';
 import type { FanOutSummary, SendToManyOptions } from './fan-out.types';
 import { RtcSendResult, SendOptions, SendUnicastDto, SendUnicastInput } from './send-unicast.dto';
 
@@ -109,9 +108,9 @@ export class UnicastService {
     const run = { concurrency, signal, onResult, onProgress, progressEvery, maxSamples };
     // Every broken rule at once: the message's and the run's.
     const problems = fanOutArgumentViolations(recipients, run);
-    let dto: FanOutMessageDto;
+    let dto: MessageContentDto;
     try {
-      dto = validateInput(FanOutMessageDto, { ...fields, message });
+      dto = validateInput(MessageContentDto, { ...fields, message });
     } catch (error) {
       if (error instanceof RtcValidationError && problems.length > 0) {
         throw new RtcValidationError([...error.violations, ...problems]);

@@ -7,3 +7,4 @@ export {
   MESSAGE_SIZE_RULE,
 } from './rtc-message.validator';
 export { RTC_VALIDATOR_OPTIONS, toFieldViolations, validateInput } from './validate-input';
+export { MessageContentDto, MessageOptionsDto } from './message-content.dto';
