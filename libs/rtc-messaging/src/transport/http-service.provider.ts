@@ -31,6 +31,8 @@ export class RtcHttpService extends HttpService implements OnApplicationShutdown
       validateStatus: () => true,
       // The body is a Buffer signed byte for byte: no transformation may touch it.
       transformRequest: [(data: unknown) => data],
+      // The client parses the envelope itself (and tells a non-JSON answer from a bad one).
+      transformResponse: [(data: unknown) => data],
       // The adapter follows no redirect and uses no proxy (one from the environment would see
       // the Authorization header).
     });

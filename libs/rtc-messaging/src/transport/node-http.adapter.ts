@@ -80,7 +80,9 @@ export function createNodeHttpAdapter(agents: {
             data: Buffer.concat(chunks, size).toString('utf8'),
             status: response.statusCode ?? 0,
             statusText: response.statusMessage ?? '',
-            headers: response.headers as Record<string, string>,
+            // Only what the module reads: axios normalizes every header it is given, which cost
+            // more per call than signing (profiled in bench/README.md).
+            headers: pickHeaders(response.headers),
             config,
             request,
           });
@@ -90,4 +92,16 @@ export function createNodeHttpAdapter(agents: {
       });
       request.end(body);
     });
+}
+
+/** Response headers the module reads. */
+const READ_HEADERS = ['retry-after', 'content-type'] as const;
+
+function pickHeaders(headers: IncomingMessage['headers']): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const name of READ_HEADERS) {
+    const value = headers[name];
+    if (typeof value === 'string') picked[name] = value;
+  }
+  return picked;
 }

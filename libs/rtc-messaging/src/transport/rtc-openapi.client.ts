@@ -131,7 +131,7 @@ export class RtcOpenApiClient {
     response: AxiosResponse<unknown>,
   ): OpenApiSuccess<TResult> {
     const { status } = response;
-    const envelope = response.data as Partial<OpenApiEnvelope<TResult>> | undefined;
+    const envelope = parseJson(response.data) as Partial<OpenApiEnvelope<TResult>> | undefined;
     const metadata =
       typeof envelope === 'object' && envelope !== null ? envelope.ResponseMetadata : undefined;
     const ok = status >= 200 && status < 300;
@@ -183,5 +183,15 @@ export class RtcOpenApiClient {
     const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
     if (written) return new RtcUnknownOutcomeError(timedOut ? 'timeout' : 'reset', detail);
     return new RtcTransportError(timedOut ? 'timeout' : 'connect', detail);
+  }
+}
+
+/** The answer's JSON, or `undefined` when it is not JSON (e.g. a proxy's HTML error page). */
+function parseJson(body: unknown): unknown {
+  if (typeof body !== 'string') return body;
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
   }
 }
