@@ -6,6 +6,7 @@ import { checkEnv, rtcConfig, serverConfig } from './config';
 import { HttpErrorFilter } from './errors/http-error.filter';
 import { HealthModule } from './health/health.module';
 import { MessagesModule } from './messages/messages.module';
+import { RoomsModule } from './rooms/rooms.module';
 
 export interface AppModuleOptions {
   /**
@@ -37,6 +38,7 @@ export class AppModule {
         // Global: the health indicator, in its own module, needs the client and options too.
         RtcMessagingModule.forRootAsync({ ...rtcConfig.asProvider(), isGlobal: true }),
         MessagesModule,
+        RoomsModule,
         HealthModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }],

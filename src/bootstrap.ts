@@ -1,8 +1,8 @@
 import { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { MAX_JSON_BODY_BYTES } from './app.constants';
 import { AppModule } from './app.module';
+import { setupApiDocs } from './docs/api-docs';
 import { OneLineLogger } from './logging/one-line.logger';
 import { ENV_VARIABLES, EnvVariable, serverConfig, ServerConfig } from './config';
 
@@ -45,14 +45,16 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
     envFile: options.envFile ?? (options.env === undefined ? '.env' : false),
   });
   const app = await NestFactory.create<NestExpressApplication>(appModule, {
-    // Registered below with our limit instead of Express's default 100 KB.
+    // Registered below with our limit (from FAN_OUT_MAX_RECIPIENTS) instead of Express's 100 KB.
     bodyParser: false,
     // A bad environment throws back to the caller, which prints one line and exits non-zero.
     abortOnError: false,
     logger: options.logger ?? new OneLineLogger(),
   });
-  app.useBodyParser('json', { limit: MAX_JSON_BODY_BYTES });
+  const server = app.get<ServerConfig>(serverConfig.KEY);
+  app.useBodyParser('json', { limit: server.jsonBodyLimitBytes });
   app.disable('x-powered-by');
+  setupApiDocs(app, server);
   if (options.shutdownHooks !== false) app.enableShutdownHooks();
   return app;
 }

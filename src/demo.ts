@@ -21,23 +21,30 @@ const print = (line = ''): void => {
 };
 
 function describeMessage(message: AcceptedMessage): string {
+  const to =
+    typeof message.to === 'string'
+      ? message.to
+      : message.to === undefined
+        ? 'everyone'
+        : `${message.to.length} users`;
+  const where = message.roomId === undefined ? '' : ` in room ${message.roomId}`;
   const body = message.binary
     ? `<${Buffer.from(message.message, 'base64').length} bytes of binary>`
     : JSON.stringify(
         message.message.length > 200 ? `${message.message.slice(0, 200)}…` : message.message,
       );
   return (
-    `[emulator] ${message.action} accepted: ${message.from} → ${String(message.to)} ` +
+    `[emulator] ${message.action} accepted: ${message.from} → ${to}${where} ` +
     `(AppId ${message.appId}, RequestId ${message.requestId}): ${body}`
   );
 }
 
-function curlCommand(url: string): string {
-  const body = JSON.stringify({ to: 'user_42', message: 'Hello from the demo' });
+/** A `curl` that POSTs `body` to `path` with the demo's API key, split over lines. */
+function curlCommand(url: string, path: string, body: object): string {
   return [
-    `curl -i -X POST ${url}/v1/messages/unicast \\`,
+    `curl -i -X POST ${url}${path} \\`,
     `    -H 'x-api-key: ${API_KEY}' -H 'content-type: application/json' \\`,
-    `    -d '${body}'`,
+    `    -d '${JSON.stringify(body)}'`,
   ].join('\n');
 }
 
@@ -74,9 +81,21 @@ async function main(): Promise<void> {
   print();
   print('Send a message from another terminal:');
   print();
-  print(`  ${curlCommand(url)}`);
+  print(
+    `  ${curlCommand(url, '/v1/messages/unicast', { to: 'user_42', message: 'Hello from the demo' })}`,
+  );
   print();
-  print(`Also: curl ${url}/health/ready`);
+  print('Broadcast to a room, or fan a message out to several users:');
+  print();
+  print(`  ${curlCommand(url, '/v1/rooms/lobby/messages', { message: 'Hello, room' })}`);
+  print();
+  print(
+    `  ${curlCommand(url, '/v1/messages/fan-out', { to: ['user_1', 'user_2', 'not valid!'], message: 'Hi all' })}`,
+  );
+  print();
+  print(
+    `API docs: ${url}/docs (every endpoint, its body and its errors). Also: ${url}/health/ready`,
+  );
   print(
     'Each message the emulator accepts is printed below. Ctrl-C stops the app and the emulator.',
   );

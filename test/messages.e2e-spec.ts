@@ -252,7 +252,7 @@ describe('POST /v1/messages/unicast', () => {
       expect(response.body).toEqual({
         statusCode: 413,
         error: 'Payload Too Large',
-        message: 'the request body is larger than 262,144 bytes',
+        message: 'the request body is larger than 1,572,144 bytes',
       });
       expect(emulator.received).toBe(0);
     });

@@ -116,18 +116,21 @@ describe('upstream failures, as the app answers them', () => {
     expect(emulator.accepted).toHaveLength(1);
   });
 
-  it('a connection reset after the request was sent → 503, outcome unknown', async () => {
-    emulator.injectFault({ type: 'reset' }, { times: Infinity });
+  it('a connection reset after the request was sent → 502 (never 503), outcome unknown', async () => {
+    emulator.injectFault({ type: 'reset', deliver: true }, { times: Infinity });
 
-    const response = await send().expect(503);
+    const response = await send().expect(502);
 
     expect(response.body).toMatchObject({
-      statusCode: 503,
-      error: 'Service Unavailable',
+      statusCode: 502,
+      error: 'Bad Gateway',
       outcome: 'unknown',
       failure: 'reset',
     });
+    expect(response.body.message).toMatch(/may have been delivered/);
+    // It was in fact delivered, and not sent again.
     expect(emulator.received).toBe(1);
+    expect(emulator.accepted).toHaveLength(1);
   });
 
   it('no answer within RTC_TIMEOUT_MS → 504, outcome unknown', async () => {
@@ -161,6 +164,29 @@ describe('upstream failures, as the app answers them', () => {
     expect(response.text).not.toMatch(/127\.0\.0\.1/);
   });
 
+  it('a clock the upstream finds off → the real InvalidTimestamp, as 502 with the hint to sync it', async () => {
+    // An upstream whose clock is 20 minutes ahead: this machine's X-Date is too far behind it.
+    const ahead = new RtcOpenApiEmulator({ now: () => Date.now() + 20 * 60_000 });
+    await ahead.start();
+    try {
+      const skewed = await startApp(ahead.url);
+
+      const response = await send(skewed).expect(502);
+
+      expect(response.body).toMatchObject({
+        statusCode: 502,
+        error: 'Bad Gateway',
+        outcome: 'not_delivered',
+        upstreamStatus: 400,
+        code: 'InvalidTimestamp',
+      });
+      expect(response.body.message).toMatch(/sync the clock \(NTP\)/);
+      expect(ahead.accepted).toHaveLength(0);
+    } finally {
+      await ahead.stop();
+    }
+  });
+
   it('a wrong secret key → the real SignatureDoesNotMatch, as 502', async () => {
     const misconfigured = await startApp(emulator.url, { VOLC_SECRETKEY: WRONG_SECRET });
 
@@ -177,7 +203,7 @@ describe('upstream failures, as the app answers them', () => {
   });
 
   it('never sent a secret key in a response, nor logged it', () => {
-    expect(sent.bodies.length).toBeGreaterThanOrEqual(7);
+    expect(sent.bodies.length).toBeGreaterThanOrEqual(8);
     const everything = [
       ...sent.bodies,
       ...sent.headers,

@@ -14,7 +14,12 @@ function contextWith(headers: Record<string, string | string[]>): ExecutionConte
 }
 
 describe('ApiKeyGuard', () => {
-  const guard = new ApiKeyGuard({ port: 3000, apiKeys: ['first-key', 'second-key', 'x'] });
+  const guard = new ApiKeyGuard({
+    port: 3000,
+    apiKeys: ['first-key', 'second-key', 'x'],
+    maxRecipients: 10,
+    jsonBodyLimitBytes: 1024,
+  });
 
   it.each(['first-key', 'second-key', 'x'])('lets %s through', (key) => {
     expect(guard.canActivate(contextWith({ 'x-api-key': key }))).toBe(true);

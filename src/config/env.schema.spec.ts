@@ -34,6 +34,62 @@ describe('validateEnv', () => {
     expect(env.RTC_ENDPOINT).toBeUndefined();
   });
 
+  it('leaves the budget to the library when unset, and caps lists at 10,000', () => {
+    const env = validateEnv(valid());
+    expect(env.FAN_OUT_MAX_RECIPIENTS).toBe(10_000);
+    for (const name of [
+      'RTC_RATE_LIMIT_PER_SECOND',
+      'RTC_RATE_LIMIT_MAX_WAIT_MS',
+      'RTC_RATE_LIMIT_MAX_QUEUED',
+      'RTC_RATE_LIMIT_KEY',
+      'REDIS_URL',
+      'RTC_RATE_LIMIT_ON_REDIS_ERROR',
+      'RTC_RATE_LIMIT_INSTANCES',
+      'RTC_RETRY_UNKNOWN_OUTCOME',
+    ] as const) {
+      expect(env[name]).toBeUndefined();
+    }
+  });
+
+  it('converts the budget and retry variables', () => {
+    const env = validateEnv({
+      ...valid(),
+      RTC_RATE_LIMIT_PER_SECOND: '250',
+      RTC_RATE_LIMIT_MAX_WAIT_MS: '0',
+      RTC_RATE_LIMIT_MAX_QUEUED: '50',
+      RTC_RATE_LIMIT_KEY: 'account',
+      REDIS_URL: `rediss://default:${SECRET}@cache.internal:6380/2`,
+      RTC_RATE_LIMIT_ON_REDIS_ERROR: 'local',
+      RTC_RATE_LIMIT_INSTANCES: '4',
+      RTC_RETRY_UNKNOWN_OUTCOME: 'true',
+      FAN_OUT_MAX_RECIPIENTS: '500',
+    });
+    expect(env).toMatchObject({
+      RTC_RATE_LIMIT_PER_SECOND: 250,
+      RTC_RATE_LIMIT_MAX_WAIT_MS: 0,
+      RTC_RATE_LIMIT_MAX_QUEUED: 50,
+      RTC_RATE_LIMIT_KEY: 'account',
+      REDIS_URL: `rediss://default:${SECRET}@cache.internal:6380/2`,
+      RTC_RATE_LIMIT_ON_REDIS_ERROR: 'local',
+      RTC_RATE_LIMIT_INSTANCES: 4,
+      RTC_RETRY_UNKNOWN_OUTCOME: true,
+      FAN_OUT_MAX_RECIPIENTS: 500,
+    });
+    expect(validateEnv({ ...valid(), RTC_RETRY_UNKNOWN_OUTCOME: 'false' })).toMatchObject({
+      RTC_RETRY_UNKNOWN_OUTCOME: false,
+    });
+  });
+
+  it('requires RTC_RATE_LIMIT_INSTANCES with the local fallback, saying why', () => {
+    expect(problemsOf({ ...valid(), RTC_RATE_LIMIT_ON_REDIS_ERROR: 'local' })).toContain(
+      'RTC_RATE_LIMIT_INSTANCES is required with RTC_RATE_LIMIT_ON_REDIS_ERROR=local',
+    );
+    expect(
+      validateEnv({ ...valid(), RTC_RATE_LIMIT_ON_REDIS_ERROR: 'fail-closed' })
+        .RTC_RATE_LIMIT_INSTANCES,
+    ).toBeUndefined();
+  });
+
   it('converts numbers and trims API keys, dropping empty entries', () => {
     const env = validateEnv({
       ...valid(),
@@ -91,6 +147,32 @@ describe('validateEnv', () => {
     ['API_KEYS', ' , ,', /API_KEYS must contain at least 1 elements/],
     ['VOLC_SECRETKEY', '', /VOLC_SECRETKEY should not be empty/],
     ['RTC_FROM', 'server bot!', /RTC_FROM must be a string of 1 to 128 characters/],
+    ['RTC_RATE_LIMIT_PER_SECOND', '0', /RTC_RATE_LIMIT_PER_SECOND must not be less than 1/],
+    [
+      'RTC_RATE_LIMIT_PER_SECOND',
+      '100001',
+      /RTC_RATE_LIMIT_PER_SECOND must not be greater than 100000/,
+    ],
+    ['RTC_RATE_LIMIT_PER_SECOND', '5.5', /RTC_RATE_LIMIT_PER_SECOND must be an integer/],
+    ['RTC_RATE_LIMIT_MAX_WAIT_MS', '-1', /RTC_RATE_LIMIT_MAX_WAIT_MS must be an integer/],
+    ['RTC_RATE_LIMIT_MAX_QUEUED', '0', /RTC_RATE_LIMIT_MAX_QUEUED must not be less than 1/],
+    ['RTC_RATE_LIMIT_KEY', 'perUser', /RTC_RATE_LIMIT_KEY must be appId or account/],
+    ['REDIS_URL', 'cache.internal:6379', /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/],
+    [
+      'REDIS_URL',
+      'http://default:hunter2-password@cache.internal:6379',
+      /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/,
+    ],
+    [
+      'RTC_RATE_LIMIT_ON_REDIS_ERROR',
+      'fail-open',
+      /RTC_RATE_LIMIT_ON_REDIS_ERROR must be fail-closed or local/,
+    ],
+    ['RTC_RATE_LIMIT_INSTANCES', '0', /RTC_RATE_LIMIT_INSTANCES must not be less than 1/],
+    ['RTC_RETRY_UNKNOWN_OUTCOME', 'yes', /RTC_RETRY_UNKNOWN_OUTCOME must be true or false/],
+    ['RTC_RETRY_UNKNOWN_OUTCOME', 'TRUE', /RTC_RETRY_UNKNOWN_OUTCOME must be true or false/],
+    ['FAN_OUT_MAX_RECIPIENTS', '0', /FAN_OUT_MAX_RECIPIENTS must not be less than 1/],
+    ['FAN_OUT_MAX_RECIPIENTS', '100001', /FAN_OUT_MAX_RECIPIENTS must not be greater than 100000/],
   ])('refuses %s=%j, naming it and not its value', (name, value, expected) => {
     const message = problemsOf({ ...valid(), [name]: value });
     expect(message).toMatch(expected);
@@ -104,6 +186,7 @@ describe('validateEnv', () => {
       VOLC_SECRETKEY: { value: SECRET },
       PORT: SECRET,
       RTC_ENDPOINT: SECRET,
+      REDIS_URL: `http://user:${SECRET}@cache:6379`,
     });
     expect(message).toMatch(/VOLC_ACCESSKEY/);
     expect(message).toMatch(/VOLC_SECRETKEY/);

@@ -1,13 +1,17 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   ArrayMinSize,
+  IsBoolean,
+  IsIn,
   IsInt,
   IsNotEmpty,
   IsOptional,
   IsString,
   IsUrl,
+  Matches,
   Max,
   Min,
+  ValidateIf,
   ValidationError,
   validateSync,
 } from 'class-validator';
@@ -23,8 +27,17 @@ export const ENV_VARIABLES = [
   'RTC_REGION',
   'RTC_ENDPOINT',
   'RTC_TIMEOUT_MS',
+  'RTC_RATE_LIMIT_PER_SECOND',
+  'RTC_RATE_LIMIT_MAX_WAIT_MS',
+  'RTC_RATE_LIMIT_MAX_QUEUED',
+  'RTC_RATE_LIMIT_KEY',
+  'REDIS_URL',
+  'RTC_RATE_LIMIT_ON_REDIS_ERROR',
+  'RTC_RATE_LIMIT_INSTANCES',
+  'RTC_RETRY_UNKNOWN_OUTCOME',
   'API_KEYS',
   'PORT',
+  'FAN_OUT_MAX_RECIPIENTS',
 ] as const;
 
 export type EnvVariable = (typeof ENV_VARIABLES)[number];
@@ -39,6 +52,22 @@ const toInteger = ({ value }: { value: unknown }): unknown =>
 /** An unset optional variable is often exported as the empty string; treat both the same. */
 const emptyToUndefined = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+const optionalInteger = (params: { value: unknown }): unknown =>
+  toInteger({ value: emptyToUndefined(params) });
+
+/** `true` and `false` only: `1`, `yes` or `TRUE` fail the boot rather than guess. */
+const toBoolean = (params: { value: unknown }): unknown => {
+  const value = emptyToUndefined(params);
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return value;
+};
+
+/** The most recipients a list request may name; its JSON body limit grows with it. */
+export const MAX_FAN_OUT_RECIPIENTS_SETTING = 100_000;
+/** `FAN_OUT_MAX_RECIPIENTS` when unset. */
+export const DEFAULT_FAN_OUT_MAX_RECIPIENTS = 10_000;
 
 /**
  * The environment, converted from strings. Required secrets are checked for presence only: their
@@ -76,12 +105,67 @@ export class EnvironmentVariables {
   @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false })
   RTC_ENDPOINT?: string;
 
-  @Transform((params) => toInteger({ value: emptyToUndefined(params) }))
+  @Transform(optionalInteger)
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(300_000)
   RTC_TIMEOUT_MS?: number;
+
+  // The budget: the library's defaults (500/s per AppId in memory, 1 s of waiting, 1,000 waiting)
+  // apply to whatever is unset. The bounds are the library's, so a bad value names the variable.
+
+  @Transform(optionalInteger)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  RTC_RATE_LIMIT_PER_SECOND?: number;
+
+  @Transform(optionalInteger)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  RTC_RATE_LIMIT_MAX_WAIT_MS?: number;
+
+  @Transform(optionalInteger)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  RTC_RATE_LIMIT_MAX_QUEUED?: number;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsIn(['appId', 'account'], { message: 'RTC_RATE_LIMIT_KEY must be appId or account' })
+  RTC_RATE_LIMIT_KEY?: 'appId' | 'account';
+
+  // A URL may hold a password: the message must never quote it (no `$value`).
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsIn(['fail-closed', 'local'], {
+    message: 'RTC_RATE_LIMIT_ON_REDIS_ERROR must be fail-closed or local',
+  })
+  RTC_RATE_LIMIT_ON_REDIS_ERROR?: 'fail-closed' | 'local';
+
+  /** Required with the local fallback: each instance then paces at `perSecond / instances`. */
+  @Transform(optionalInteger)
+  @ValidateIf(
+    (env: EnvironmentVariables) =>
+      env.RTC_RATE_LIMIT_ON_REDIS_ERROR === 'local' || env.RTC_RATE_LIMIT_INSTANCES !== undefined,
+  )
+  @IsInt()
+  @Min(1)
+  RTC_RATE_LIMIT_INSTANCES?: number;
+
+  @Transform(toBoolean)
+  @IsOptional()
+  @IsBoolean({ message: 'RTC_RETRY_UNKNOWN_OUTCOME must be true or false' })
+  RTC_RETRY_UNKNOWN_OUTCOME?: boolean;
 
   @Transform(({ value }: { value: unknown }) =>
     typeof value === 'string'
@@ -95,11 +179,17 @@ export class EnvironmentVariables {
   @ArrayMinSize(1)
   API_KEYS!: string[];
 
-  @Transform((params) => toInteger({ value: emptyToUndefined(params) }) ?? 3000)
+  @Transform((params) => optionalInteger(params) ?? 3000)
   @IsInt()
   @Min(1)
   @Max(65_535)
   PORT!: number;
+
+  @Transform((params) => optionalInteger(params) ?? DEFAULT_FAN_OUT_MAX_RECIPIENTS)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_FAN_OUT_RECIPIENTS_SETTING)
+  FAN_OUT_MAX_RECIPIENTS!: number;
 }
 
 /** Why the environment was refused: the variables and rules, never the values. */
@@ -114,8 +204,15 @@ export class EnvValidationError extends Error {
  * class-validator's default messages name the property and the rule, never the value (as long as
  * no message uses `$value`); missing variables get a sentence of their own.
  */
+/** Why a variable that is only sometimes required is required. */
+const REQUIRED_WHEN: Partial<Record<EnvVariable, string>> = {
+  RTC_RATE_LIMIT_INSTANCES: ' with RTC_RATE_LIMIT_ON_REDIS_ERROR=local',
+};
+
 function problemOf(error: ValidationError, raw: Record<string, unknown>): string {
-  if (raw[error.property] === undefined) return `${error.property} is required`;
+  if (raw[error.property] === undefined) {
+    return `${error.property} is required${REQUIRED_WHEN[error.property as EnvVariable] ?? ''}`;
+  }
   const rules = Object.values(error.constraints ?? {});
   return rules.length > 0 ? rules.join(', ') : `${error.property} is invalid`;
 }

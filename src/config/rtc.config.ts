@@ -21,6 +21,17 @@ export const rtcConfig = registerAs('rtc', (): RtcMessagingModuleOptions => {
     region: env.RTC_REGION,
     endpoint: env.RTC_ENDPOINT,
     timeoutMs: env.RTC_TIMEOUT_MS,
+    // Unset variables stay undefined, and the library's defaults apply.
+    rateLimit: {
+      perSecond: env.RTC_RATE_LIMIT_PER_SECOND,
+      maxWaitMs: env.RTC_RATE_LIMIT_MAX_WAIT_MS,
+      maxQueued: env.RTC_RATE_LIMIT_MAX_QUEUED,
+      key: env.RTC_RATE_LIMIT_KEY,
+      redis: env.REDIS_URL,
+      onRedisError: env.RTC_RATE_LIMIT_ON_REDIS_ERROR,
+      instances: env.RTC_RATE_LIMIT_INSTANCES,
+    },
+    retry: { unknownOutcome: env.RTC_RETRY_UNKNOWN_OUTCOME },
   };
 });
 

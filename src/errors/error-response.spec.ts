@@ -6,6 +6,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import {
+  RtcBudgetUnavailableError,
   RtcClockSkewError,
   RtcConfigurationError,
   RtcRateLimitedError,
@@ -85,12 +86,24 @@ describe('toErrorResponse', () => {
     expect(body.message).toContain('SignatureDoesNotMatch');
   });
 
-  it('RtcClockSkewError (an upstream refusal) → 502', () => {
-    const error = new RtcClockSkewError({ ...upstream, status: 400, code: 'InvalidTimestamp' });
-    expect(toErrorResponse(error, LIMIT)).toMatchObject({
-      status: 502,
-      body: { code: 'InvalidTimestamp', outcome: 'not_delivered' },
+  it('RtcClockSkewError (an upstream refusal) → 502 with the hint to sync the clock', () => {
+    const error = new RtcClockSkewError({
+      ...upstream,
+      status: 400,
+      code: 'InvalidTimestamp',
+      codeN: 100006,
     });
+    const { status, body } = toErrorResponse(error, LIMIT);
+    expect(status).toBe(502);
+    expect(body).toMatchObject({
+      statusCode: 502,
+      error: 'Bad Gateway',
+      code: 'InvalidTimestamp',
+      codeN: 100006,
+      upstreamStatus: 400,
+      outcome: 'not_delivered',
+    });
+    expect(body.message).toMatch(/sync the clock \(NTP\)/);
   });
 
   it.each([
@@ -104,22 +117,57 @@ describe('toErrorResponse', () => {
       status,
       body: { statusCode: status, error: reason, outcome: 'not_delivered', failure },
     });
+    expect(response.body.message).toContain('not');
+    expect(response.body.message).not.toContain('may have been delivered');
     // The library's detail names the endpoint's address; callers are not told it.
     expect(JSON.stringify(response.body)).not.toContain('10.0.0.7');
   });
 
   it.each([
-    ['timeout', 504],
-    ['reset', 503],
-    ['bad_response', 503],
-  ] as const)('RtcUnknownOutcomeError %s → %i, outcome unknown', (reason, status) => {
+    ['timeout', 504, 'Gateway Timeout'],
+    ['reset', 502, 'Bad Gateway'],
+    ['bad_response', 502, 'Bad Gateway'],
+    ['upstream_error', 502, 'Bad Gateway'],
+  ] as const)('RtcUnknownOutcomeError %s → %i, outcome unknown', (reason, status, phrase) => {
     const { body, ...rest } = toErrorResponse(
-      new RtcUnknownOutcomeError(reason, 'socket hang up'),
+      new RtcUnknownOutcomeError(reason, 'socket hang up (10.0.0.7:443)'),
       LIMIT,
     );
     expect(rest.status).toBe(status);
-    expect(body).toMatchObject({ statusCode: status, outcome: 'unknown', failure: reason });
+    expect(body).toMatchObject({
+      statusCode: status,
+      error: phrase,
+      outcome: 'unknown',
+      failure: reason,
+    });
     expect(body.message).toContain('may have been delivered');
+    expect(JSON.stringify(body)).not.toContain('10.0.0.7');
+  });
+
+  it('never answers 503 when the message may have been delivered', () => {
+    const reasons = ['timeout', 'reset', 'bad_response', 'upstream_error'] as const;
+    for (const reason of reasons) {
+      const { status, body } = toErrorResponse(new RtcUnknownOutcomeError(reason, ''), LIMIT);
+      expect([502, 504]).toContain(status);
+      expect(body.outcome).toBe('unknown');
+    }
+  });
+
+  it('RtcBudgetUnavailableError → 503, not delivered, without the store address', () => {
+    const error = new RtcBudgetUnavailableError('redis take failed', {
+      cause: new Error('connect ECONNREFUSED 10.0.0.9:6379'),
+    });
+    const { status, headers, body } = toErrorResponse(error, LIMIT);
+    expect(status).toBe(503);
+    expect(headers).toEqual({});
+    expect(body).toMatchObject({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      outcome: 'not_delivered',
+      failure: 'budget_unavailable',
+    });
+    expect(body.message).toMatch(/call budget.*not sent/);
+    expect(JSON.stringify(body)).not.toContain('10.0.0.9');
   });
 
   it('an upstream 500 (outcome unknown) → 502 with the upstream code', () => {

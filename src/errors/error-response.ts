@@ -2,6 +2,7 @@ import { HttpException, HttpStatus } from '@nestjs/common';
 import {
   DeliveryOutcome,
   FieldViolation,
+  RtcBudgetUnavailableError,
   RtcConfigurationError,
   RtcError,
   RtcRateLimitedError,
@@ -27,8 +28,11 @@ export interface ErrorBody {
    * `not_delivered` means it surely was not.
    */
   readonly outcome?: DeliveryOutcome;
-  /** Why the upstream could not be used (`connect`, `timeout`, `reset`, `bad_response`, ...). */
-  readonly failure?: TransportFailure | UnknownOutcomeReason;
+  /**
+   * Why the upstream could not be used (`connect`, `timeout`, `reset`, `bad_response`,
+   * `upstream_error`), or `budget_unavailable` when the call budget's store could not be asked.
+   */
+  readonly failure?: Failure;
   /** What the upstream answered (502, and 429 when it throttled the call). */
   readonly upstreamStatus?: number;
   readonly code?: string;
@@ -39,6 +43,9 @@ export interface ErrorBody {
   /** Anything else an `HttpException` carried in its object body. */
   readonly [extra: string]: unknown;
 }
+
+/** What `failure` may say. */
+export type Failure = TransportFailure | UnknownOutcomeReason | 'budget_unavailable';
 
 /** What to answer for an error: status, extra headers and body. */
 export interface ErrorResponse {
@@ -92,27 +99,36 @@ function upstreamFields(details: UpstreamErrorDetails | undefined) {
  * Why the upstream could not be used, in words for the caller. The library's own messages name
  * the endpoint's address, which callers of this API need not know (they are logged instead).
  */
-const FAILURE_MESSAGES: Readonly<Record<TransportFailure | UnknownOutcomeReason, string>> = {
-  connect: 'the RTC OpenAPI could not be reached',
-  timeout: 'the RTC OpenAPI did not answer in time',
-  reset: 'the connection to the RTC OpenAPI broke before it answered',
-  bad_response: 'the RTC OpenAPI sent an answer that could not be read',
-  upstream_error: 'the RTC OpenAPI failed while handling the message',
+const NOT_DELIVERED_MESSAGES: Readonly<Record<TransportFailure, string>> = {
+  connect: 'the RTC OpenAPI could not be reached; the message was not sent',
+  timeout: 'no connection to the RTC OpenAPI could be made in time; the message was not sent',
+  bad_response:
+    'the RTC OpenAPI (or a proxy before it) refused the call with an answer that could not be read; the message was not delivered',
 };
 
-const OUTCOME_NOTES: Readonly<Record<DeliveryOutcome, string>> = {
-  not_delivered: '',
-  unknown: '; the message may have been delivered, and sending it again may deliver it twice',
+const MAY_HAVE_DELIVERED =
+  'the message may have been delivered, and sending it again may deliver it twice';
+
+const UNKNOWN_OUTCOME_MESSAGES: Readonly<Record<UnknownOutcomeReason, string>> = {
+  timeout: `the RTC OpenAPI did not answer in time; ${MAY_HAVE_DELIVERED}`,
+  reset: `the connection to the RTC OpenAPI broke before it answered; ${MAY_HAVE_DELIVERED}`,
+  bad_response: `the RTC OpenAPI sent an answer that could not be read; ${MAY_HAVE_DELIVERED}`,
+  upstream_error: `the RTC OpenAPI failed while handling the message; ${MAY_HAVE_DELIVERED}`,
 };
 
 /**
- * One rule for every failure to use the upstream: it answered with an error → 502; it could not
- * be reached, or its answer could not be read → 503; it did not answer in time → 504.
+ * The status of a failure to use the upstream. The status alone must not mislead a client that
+ * reads no body: 503 says "unavailable, nothing happened, try again later", so it is kept for
+ * calls that surely did not deliver (no connection, an unreadable refusal). A call that may have
+ * delivered answers 502 (the upstream's answer, or the connection, broke) or 504 (no answer in
+ * time), never 503; the body's `outcome` says which it was either way.
  */
-function statusOfFailure(failure: TransportFailure | UnknownOutcomeReason): number {
+function statusOfFailure(
+  outcome: DeliveryOutcome,
+  failure: TransportFailure | UnknownOutcomeReason,
+): 502 | 503 | 504 {
   if (failure === 'timeout') return 504;
-  if (failure === 'upstream_error') return 502;
-  return 503;
+  return outcome === 'unknown' ? 502 : 503;
 }
 
 function isBodyParserError(error: unknown): error is BodyParserError {
@@ -154,19 +170,29 @@ function fromRtcError(error: RtcError): ErrorResponse {
   }
   if (error instanceof RtcTransportError || error instanceof RtcUnknownOutcomeError) {
     const failure = error instanceof RtcTransportError ? error.failure : error.reason;
-    const status = statusOfFailure(failure);
+    const status = statusOfFailure(outcome, failure);
     const upstream = error instanceof RtcUnknownOutcomeError ? error.upstream : undefined;
     return {
       status,
       headers: {},
       body: body(
         status,
-        `${FAILURE_MESSAGES[failure] ?? 'the RTC OpenAPI failed'}${OUTCOME_NOTES[outcome]}`,
-        {
-          outcome,
-          failure,
-          ...upstreamFields(upstream),
-        },
+        error instanceof RtcTransportError
+          ? NOT_DELIVERED_MESSAGES[error.failure]
+          : UNKNOWN_OUTCOME_MESSAGES[error.reason],
+        { outcome, failure, ...upstreamFields(upstream) },
+      ),
+    };
+  }
+  if (error instanceof RtcBudgetUnavailableError) {
+    // Its message names the store's host; callers need only know that nothing was sent.
+    return {
+      status: 503,
+      headers: {},
+      body: body(
+        503,
+        'the call budget could not be checked (its shared store, Redis, is unavailable), so the message was not sent; try again later',
+        { outcome, failure: 'budget_unavailable' },
       ),
     };
   }
@@ -177,8 +203,9 @@ function fromRtcError(error: RtcError): ErrorResponse {
       body: body(500, 'the RTC client is misconfigured', { outcome }),
     };
   }
-  // Any other library error (e.g. its call budget is unavailable) is a temporary refusal.
-  return { status: 503, headers: {}, body: body(503, error.message, { outcome }) };
+  // Any other library error: a temporary refusal, unless it may have delivered (never a 503).
+  const status = outcome === 'unknown' ? 502 : 503;
+  return { status, headers: {}, body: body(status, error.message, { outcome }) };
 }
 
 function fromHttpException(exception: HttpException): ErrorResponse {

@@ -5,7 +5,12 @@ import { HttpErrorFilter } from './http-error.filter';
 
 describe('HttpErrorFilter', () => {
   const adapter = { setHeader: jest.fn(), reply: jest.fn() };
-  const filter = new HttpErrorFilter({ httpAdapter: adapter } as unknown as HttpAdapterHost);
+  const filter = new HttpErrorFilter({ httpAdapter: adapter } as unknown as HttpAdapterHost, {
+    port: 3000,
+    apiKeys: ['key'],
+    maxRecipients: 10,
+    jsonBodyLimitBytes: 1024,
+  });
   const response = {};
   const host = {
     switchToHttp: () => ({ getResponse: () => response }),

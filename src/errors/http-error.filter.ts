@@ -1,7 +1,14 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  Inject,
+  Logger,
+} from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { RtcError, RtcValidationError } from 'nestjs-volcengine-rtc';
-import { MAX_JSON_BODY_BYTES } from '../app.constants';
+import { serverConfig, type ServerConfig } from '../config';
 import { toErrorResponse } from './error-response';
 
 /**
@@ -12,13 +19,16 @@ import { toErrorResponse } from './error-response';
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpErrors');
 
-  constructor(private readonly adapterHost: HttpAdapterHost) {}
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(serverConfig.KEY) private readonly server: ServerConfig,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const { httpAdapter } = this.adapterHost;
     const context = host.switchToHttp();
     const response = context.getResponse<unknown>();
-    const { status, headers, body } = toErrorResponse(exception, MAX_JSON_BODY_BYTES);
+    const { status, headers, body } = toErrorResponse(exception, this.server.jsonBodyLimitBytes);
 
     this.log(exception, status);
     for (const [name, value] of Object.entries(headers)) {

@@ -1,4 +1,5 @@
-import type { Server, ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { INestApplication, LoggerService } from '@nestjs/common';
 import { EMULATOR_DEMO_CREDENTIALS, RtcOpenApiEmulator } from 'nestjs-volcengine-rtc/testing';
 import { CreateAppOptions, createApp } from '../../src/bootstrap';
@@ -107,4 +108,13 @@ export async function deadEndpoint(): Promise<string> {
   const url = await emulator.start();
   await emulator.stop();
   return url;
+}
+
+/** A local port where nothing listens (one the OS just handed out and took back). */
+export async function deadPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
