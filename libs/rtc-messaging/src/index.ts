@@ -20,6 +20,7 @@ export { RetryOptions } from './retry/retry.options';
 export * from './rtc-openapi.constants';
 export * from './errors';
 export {
+  CallOptions,
   FanOutFailureSample,
   FanOutProgress,
   FanOutResult,

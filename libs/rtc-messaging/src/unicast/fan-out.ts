@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { FieldViolation, RtcValidationError } from '../errors';
 import type {
   FanOutFailureSample,
@@ -146,10 +147,14 @@ export async function runFanOut(
     concurrency = DEFAULT_FAN_OUT_CONCURRENCY,
     progressEvery = DEFAULT_PROGRESS_EVERY,
     maxSamples = DEFAULT_MAX_SAMPLES,
-    signal,
+    signal: callerSignal,
     onResult,
     onProgress,
   } = options;
+  // Every call in flight listens on the signal (budget and retry waits): a per-run signal sized
+  // for them keeps Node from reporting a listener leak on the caller's own.
+  const link = callerSignal && linkSignal(callerSignal, concurrency);
+  const signal = link?.signal;
   const started = performance.now();
   const tally = new FanOutTally(maxSamples);
   const source = openSource(recipients, signal);
@@ -211,6 +216,7 @@ export async function runFanOut(
     stopError ??= { error };
   }
   while (active > 0) await slot();
+  link?.unlink();
   if (!exhausted) await source.close();
   if (stopError) throw stopError.error;
 
@@ -280,5 +286,22 @@ function openSource(
         .catch(() => undefined);
       if (!abandoned) await closing;
     },
+  };
+}
+
+/** A signal that aborts with `parent`, with room for `listeners` listeners, and its unlinking. */
+function linkSignal(
+  parent: AbortSignal,
+  listeners: number,
+): { readonly signal: AbortSignal; unlink(): void } {
+  const controller = new AbortController();
+  // Room for every call in flight plus the run's own listeners.
+  setMaxListeners(listeners + 10, controller.signal);
+  const forward = () => controller.abort(parent.reason);
+  if (parent.aborted) forward();
+  else parent.addEventListener('abort', forward, { once: true });
+  return {
+    signal: controller.signal,
+    unlink: () => parent.removeEventListener('abort', forward),
   };
 }

@@ -1,4 +1,10 @@
-export { RtcSendResult, SendOptions, SendUnicastDto, SendUnicastInput } from './send-unicast.dto';
+export {
+  CallOptions,
+  RtcSendResult,
+  SendOptions,
+  SendUnicastDto,
+  SendUnicastInput,
+} from './send-unicast.dto';
 export { UnicastService } from './unicast.service';
 export { SendFanOutDto } from './fan-out.dto';
 export type {

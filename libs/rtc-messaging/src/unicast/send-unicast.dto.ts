@@ -19,7 +19,13 @@ export type SendUnicastInput = Pick<SendUnicastDto, 'to' | 'message'> &
   Partial<Pick<SendUnicastDto, 'binary' | 'from' | 'appId'>>;
 
 /** Per-call overrides of the module's defaults for `sendText` / `sendBinary`. */
-export type SendOptions = Partial<Pick<SendUnicastDto, 'from' | 'appId'>>;
+export type SendOptions = Partial<Pick<SendUnicastDto, 'from' | 'appId'>> & CallOptions;
+
+/** How one call may be cancelled. */
+export interface CallOptions {
+  /** Stops waiting for budget or for a retry; a request already sent still completes. */
+  signal?: AbortSignal;
+}
 
 /** What the upstream answered for an accepted message. */
 export interface RtcSendResult {

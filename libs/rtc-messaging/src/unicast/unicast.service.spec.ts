@@ -89,6 +89,24 @@ describe('UnicastService', () => {
     expect(call).not.toHaveBeenCalled();
   });
 
+  it('takes a signal beside the message: a live one is not sent upstream, an aborted one stops the send', async () => {
+    const controller = new AbortController();
+    await unicast.sendText('user_4', 'hi', { from: 'ops', signal: controller.signal });
+    expect(call).toHaveBeenCalledWith('SendUnicast', {
+      AppId: 'default-app',
+      From: 'ops',
+      To: 'user_4',
+      Binary: false,
+      Message: 'hi',
+    });
+    call.mockClear();
+    controller.abort(new Error('caller gave up'));
+    await expect(unicast.sendText('user_4', 'hi', { signal: controller.signal })).rejects.toThrow(
+      'caller gave up',
+    );
+    expect(call).not.toHaveBeenCalled();
+  });
+
   it('passes upstream errors through unchanged', async () => {
     const failure = new Error('boom');
     call.mockRejectedValueOnce(failure);

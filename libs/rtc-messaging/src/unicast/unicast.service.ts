@@ -9,7 +9,13 @@ import { IsRtcId, MessageContentDto, validateInput } from '../validation';
 import { withBudgetPatience } from './budget-patience';
 import { fanOutArgumentViolations, runFanOut } from './fan-out';
 import type { FanOutSummary, SendToManyOptions } from './fan-out.types';
-import { RtcSendResult, SendOptions, SendUnicastDto, SendUnicastInput } from './send-unicast.dto';
+import {
+  CallOptions,
+  RtcSendResult,
+  SendOptions,
+  SendUnicastDto,
+  SendUnicastInput,
+} from './send-unicast.dto';
 
 /** One fan-out recipient, so a malformed id gets the same violation as in `SendUnicastDto`. */
 class FanOutRecipientDto {
@@ -33,26 +39,33 @@ export class UnicastService {
 
   /**
    * Validates and sends one message; `from` and `appId` default to the module's options.
+   * A `signal` stops waiting for budget or a retry (not with `retry.unknownOutcome` on, where
+   * giving up after an attempt that may have delivered would report it as not sent).
    * @throws RtcValidationError when the message breaks a rule (nothing is sent)
    * @throws RtcRateLimitedError when the budget or the upstream refused it for now
    * @throws RtcUpstreamError, RtcTransportError when it surely was not delivered
    * @throws RtcUnknownOutcomeError when it may have been delivered (never retried by default)
    */
-  async send(input: SendUnicastInput): Promise<RtcSendResult> {
+  async send(input: SendUnicastInput, { signal }: CallOptions = {}): Promise<RtcSendResult> {
     const dto = validateInput(SendUnicastDto, input);
-    const { requestId, result } = await this.dispatcher.dispatch<MessagingResult>('SendUnicast', {
-      AppId: dto.appId ?? this.options.appId,
-      From: dto.from ?? this.options.from,
-      To: dto.to,
-      Binary: dto.binary ?? false,
-      Message: dto.message,
-    });
+    const { requestId, result } = await this.dispatcher.dispatch<MessagingResult>(
+      'SendUnicast',
+      {
+        AppId: dto.appId ?? this.options.appId,
+        From: dto.from ?? this.options.from,
+        To: dto.to,
+        Binary: dto.binary ?? false,
+        Message: dto.message,
+      },
+      this.options.retry.unknownOutcome ? undefined : signal,
+    );
     return { requestId, message: result.Message };
   }
 
   /** Sends a text message (at most 64 KB in UTF-8). */
   sendText(to: string, text: string, options?: SendOptions): Promise<RtcSendResult> {
-    return this.send({ ...options, to, message: text, binary: false });
+    const { signal, ...fields } = options ?? {};
+    return this.send({ ...fields, to, message: text, binary: false }, { signal });
   }
 
   /** Sends binary data (at most 64 KB); it is base64-encoded for the wire here. */
@@ -65,7 +78,8 @@ export class UnicastService {
     const message = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(
       'base64',
     );
-    return this.send({ ...options, to, message, binary: true });
+    const { signal, ...fields } = options ?? {};
+    return this.send({ ...fields, to, message, binary: true }, { signal });
   }
 
   /**
@@ -123,11 +137,13 @@ export class UnicastService {
     const From = dto.from ?? this.options.from;
     const Binary = dto.binary ?? false;
     const Message = dto.message;
-    const dispatchSignal = this.options.retry.unknownOutcome ? undefined : signal;
+    const atLeastOnce = this.options.retry.unknownOutcome;
 
     return runFanOut(
       recipients,
-      async (to) => {
+      // The run's signal, not the caller's: it has room for a listener per call in flight.
+      async (to, _index, runSignal) => {
+        const dispatchSignal = atLeastOnce ? undefined : runSignal;
         // The fast path is the same rule; only a malformed id pays for class-validator's message.
         if (typeof to !== 'string' || !ID_PATTERN.test(to))
           validateInput(FanOutRecipientDto, { to });
