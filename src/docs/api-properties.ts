@@ -1,4 +1,4 @@
-import type { ApiPropertyOptions } from '@nestjs/swagger';
+import { ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { ID_PATTERN, MAX_BATCH_MESSAGE_BYTES, MAX_MESSAGE_BYTES } from 'nestjs-volcengine-rtc';
 
 /*
@@ -59,6 +59,21 @@ export const APP_ID_PROPERTY: ApiPropertyOptions = {
   description: 'RTC AppId to send from; defaults to `RTC_APP_ID`.',
   example: '661e000000000000000543cf',
 };
+
+/**
+ * Documents the options every message body shares (`binary`, `from`, `appId`) on each class, as
+ * `@ApiPropertyOptional` on each would, so the five request classes do not restate them.
+ */
+export function documentMessageOptions(
+  ...targets: (abstract new (...args: never[]) => object)[]
+): void {
+  for (const target of targets) {
+    const prototype = target.prototype as object;
+    ApiPropertyOptional(BINARY_PROPERTY)(prototype, 'binary');
+    ApiPropertyOptional(FROM_PROPERTY)(prototype, 'from');
+    ApiPropertyOptional(APP_ID_PROPERTY)(prototype, 'appId');
+  }
+}
 
 /**
  * A list of recipients. Its maximum (`FAN_OUT_MAX_RECIPIENTS`) is configuration, so it is set on

@@ -1,9 +1,7 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { MAX_MESSAGE_BYTES, SendFanOutDto, SendUnicastDto } from 'nestjs-volcengine-rtc';
 import {
-  APP_ID_PROPERTY,
-  BINARY_PROPERTY,
-  FROM_PROPERTY,
+  documentMessageOptions,
   messageProperty,
   recipientListProperty,
   rtcIdProperty,
@@ -22,15 +20,6 @@ export class SendUnicastRequest extends SendUnicastDto {
 
   @ApiProperty(messageProperty(MAX_MESSAGE_BYTES, 'Your order has shipped'))
   declare message: string;
-
-  @ApiPropertyOptional(BINARY_PROPERTY)
-  declare binary?: boolean;
-
-  @ApiPropertyOptional(FROM_PROPERTY)
-  declare from?: string;
-
-  @ApiPropertyOptional(APP_ID_PROPERTY)
-  declare appId?: string;
 }
 
 /** `POST /v1/messages/fan-out`: one message to each of a list of users, one `SendUnicast` each. */
@@ -48,13 +37,7 @@ export class SendFanOutRequest extends SendFanOutDto {
 
   @ApiProperty(messageProperty(MAX_MESSAGE_BYTES, 'Maintenance tonight at 02:00'))
   declare message: string;
-
-  @ApiPropertyOptional(BINARY_PROPERTY)
-  declare binary?: boolean;
-
-  @ApiPropertyOptional(FROM_PROPERTY)
-  declare from?: string;
-
-  @ApiPropertyOptional(APP_ID_PROPERTY)
-  declare appId?: string;
 }
+
+// binary, from and appId: documented once for every body.
+documentMessageOptions(SendUnicastRequest, SendFanOutRequest);

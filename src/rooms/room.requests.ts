@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import {
   MAX_BATCH_MESSAGE_BYTES,
   MAX_MESSAGE_BYTES,
@@ -8,9 +8,7 @@ import {
   SendRoomUnicastDto,
 } from 'nestjs-volcengine-rtc';
 import {
-  APP_ID_PROPERTY,
-  BINARY_PROPERTY,
-  FROM_PROPERTY,
+  documentMessageOptions,
   messageProperty,
   recipientListProperty,
   RTC_ID_ITEM,
@@ -32,15 +30,6 @@ export class RoomIdParams extends RoomIdParamsDto {
 export class SendRoomBroadcastRequest extends SendRoomBroadcastDto {
   @ApiProperty(messageProperty(MAX_MESSAGE_BYTES, 'Round 2 starts now'))
   declare message: string;
-
-  @ApiPropertyOptional(BINARY_PROPERTY)
-  declare binary?: boolean;
-
-  @ApiPropertyOptional(FROM_PROPERTY)
-  declare from?: string;
-
-  @ApiPropertyOptional(APP_ID_PROPERTY)
-  declare appId?: string;
 }
 
 /** `POST /v1/rooms/:roomId/messages/unicast`: one message to one user in the room (`SendRoomUnicast`). */
@@ -50,15 +39,6 @@ export class SendRoomUnicastRequest extends SendRoomUnicastDto {
 
   @ApiProperty(messageProperty(MAX_MESSAGE_BYTES, 'You are up next'))
   declare message: string;
-
-  @ApiPropertyOptional(BINARY_PROPERTY)
-  declare binary?: boolean;
-
-  @ApiPropertyOptional(FROM_PROPERTY)
-  declare from?: string;
-
-  @ApiPropertyOptional(APP_ID_PROPERTY)
-  declare appId?: string;
 }
 
 /**
@@ -79,13 +59,7 @@ export class SendRoomBatchRequest extends SendRoomBatchDto {
 
   @ApiProperty(messageProperty(MAX_BATCH_MESSAGE_BYTES, 'Your team won the round'))
   declare message: string;
-
-  @ApiPropertyOptional(BINARY_PROPERTY)
-  declare binary?: boolean;
-
-  @ApiPropertyOptional(FROM_PROPERTY)
-  declare from?: string;
-
-  @ApiPropertyOptional(APP_ID_PROPERTY)
-  declare appId?: string;
 }
+
+// binary, from and appId: documented once for every body.
+documentMessageOptions(SendRoomBroadcastRequest, SendRoomUnicastRequest, SendRoomBatchRequest);
