@@ -1,10 +1,10 @@
-import request from 'supertest';
 import { EMULATOR_DEMO_CREDENTIALS, RtcOpenApiEmulator } from 'nestjs-volcengine-rtc/testing';
 import {
   API_KEY,
   APP_ID,
   AppUnderTest,
   FROM,
+  postJson,
   SentResponses,
   startAppUnderTest,
   startEmulator,
@@ -24,11 +24,7 @@ describe('POST /v1/messages/fan-out', () => {
   let subject: AppUnderTest;
 
   /** `key: null` sends no x-api-key header. */
-  const send = (body: unknown, key: string | null = API_KEY) => {
-    const call = request(subject.server).post(PATH);
-    if (key !== null) call.set('x-api-key', key);
-    return call.send(body as object);
-  };
+  const send = (body: unknown, key: string | null = API_KEY) => postJson(subject, PATH, body, key);
 
   beforeAll(async () => {
     emulator = await startEmulator();

@@ -6,6 +6,7 @@ import {
   AppUnderTest,
   FROM,
   OTHER_API_KEY,
+  postJson,
   SentResponses,
   startAppUnderTest,
   startEmulator,
@@ -20,11 +21,7 @@ describe('POST /v1/messages/unicast', () => {
   let subject: AppUnderTest;
 
   /** `key: null` sends no x-api-key header at all. */
-  const send = (body: unknown, key: string | null = API_KEY) => {
-    const call = request(subject.server).post(PATH);
-    if (key !== null) call.set('x-api-key', key);
-    return call.send(body as object);
-  };
+  const send = (body: unknown, key: string | null = API_KEY) => postJson(subject, PATH, body, key);
 
   beforeAll(async () => {
     emulator = await startEmulator();

@@ -1,10 +1,10 @@
-import request from 'supertest';
 import { EMULATOR_DEMO_CREDENTIALS, RtcOpenApiEmulator } from 'nestjs-volcengine-rtc/testing';
 import {
   API_KEY,
   APP_ID,
   AppUnderTest,
   FROM,
+  postJson,
   SentResponses,
   startAppUnderTest,
   startEmulator,
@@ -29,11 +29,8 @@ describe('POST /v1/rooms/:roomId/messages[/unicast|/batch]', () => {
   let subject: AppUnderTest;
 
   /** `key: null` sends no x-api-key header. */
-  const post = (path: string, body: unknown, key: string | null = API_KEY) => {
-    const call = request(subject.server).post(path);
-    if (key !== null) call.set('x-api-key', key);
-    return call.send(body as object);
-  };
+  const post = (path: string, body: unknown, key: string | null = API_KEY) =>
+    postJson(subject, path, body, key);
   const violationsOf = (body: { violations?: Violation[] }): Violation[] => body.violations ?? [];
 
   beforeAll(async () => {

@@ -1,6 +1,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication, LoggerService } from '@nestjs/common';
+import request from 'supertest';
 import { EMULATOR_DEMO_CREDENTIALS, RtcOpenApiEmulator } from 'nestjs-volcengine-rtc/testing';
 import { CreateAppOptions, createApp } from '../../src/bootstrap';
 
@@ -93,6 +94,18 @@ export async function startAppUnderTest(
   const server: Server = app.getHttpServer();
   recordResponses(server, sent);
   return { app, server, logger };
+}
+
+/** A JSON POST to the app under test, with `x-api-key: key`, or no such header when `key` is null. */
+export function postJson(
+  subject: AppUnderTest,
+  path: string,
+  body: unknown,
+  key: string | null = API_KEY,
+) {
+  const call = request(subject.server).post(path);
+  if (key !== null) call.set('x-api-key', key);
+  return call.send(body as object);
 }
 
 /** An emulator that takes only `APP_ID`, like an account with one RTC app. */

@@ -1,9 +1,9 @@
-import { Test, TestingModule } from '@nestjs/testing';
+import type { TestingModule } from '@nestjs/testing';
+import { compileAgainst } from '../../test/against-emulator';
 import { RtcRateLimitedError, RtcUnknownOutcomeError } from '../errors';
 import { RTC_HTTP_SERVICE } from '../rtc-messaging.constants';
-import { RtcMessagingModule } from '../rtc-messaging.module';
 import { RtcMessagingModuleOptions } from '../rtc-messaging.options';
-import { EMULATOR_DEMO_CREDENTIALS, RtcOpenApiEmulator } from '../testing';
+import { RtcOpenApiEmulator } from '../testing';
 import { IDLE_SOCKET_TTL_MS } from '../transport';
 import type { RtcHttpService } from '../transport/http-service.provider';
 import { UnicastService } from '../unicast';
@@ -20,19 +20,11 @@ describe('delivery semantics against the emulator', () => {
   async function unicastWith(
     options: Partial<RtcMessagingModuleOptions> = {},
   ): Promise<UnicastService> {
-    moduleRef = await Test.createTestingModule({
-      imports: [
-        RtcMessagingModule.forRoot({
-          ...EMULATOR_DEMO_CREDENTIALS,
-          appId: 'app',
-          from: 'server_bot',
-          endpoint: emulator.url,
-          timeoutMs: 500,
-          ...options,
-          retry: { baseDelayMs: 5, maxDelayMs: 20, ...options.retry },
-        }),
-      ],
-    }).compile();
+    moduleRef = await compileAgainst(emulator, {
+      timeoutMs: 500,
+      ...options,
+      retry: { baseDelayMs: 5, maxDelayMs: 20, ...options.retry },
+    });
     return moduleRef.get(UnicastService);
   }
 

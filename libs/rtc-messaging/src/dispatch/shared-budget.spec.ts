@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { Test, TestingModule } from '@nestjs/testing';
-import { RtcMessagingModule } from '../rtc-messaging.module';
+import type { TestingModule } from '@nestjs/testing';
+import { compileAgainst } from '../../test/against-emulator';
 import { RateLimitOptions } from '../rate-limit/rate-limit.options';
-import { EMULATOR_DEMO_CREDENTIALS, RejectedCall, RtcOpenApiEmulator } from '../testing';
+import { RejectedCall, RtcOpenApiEmulator } from '../testing';
 import { UnicastService } from '../unicast';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -42,17 +42,9 @@ describe('the shared call budget against the emulator', () => {
   });
 
   async function instance(rateLimit: RateLimitOptions): Promise<UnicastService> {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        RtcMessagingModule.forRoot({
-          ...EMULATOR_DEMO_CREDENTIALS,
-          appId: 'app',
-          from: 'server_bot',
-          endpoint: emulator.url,
-          rateLimit: { perSecond: LIMIT, maxWaitMs: 10_000, maxQueued: 1_000, ...rateLimit },
-        }),
-      ],
-    }).compile();
+    const moduleRef = await compileAgainst(emulator, {
+      rateLimit: { perSecond: LIMIT, maxWaitMs: 10_000, maxQueued: 1_000, ...rateLimit },
+    });
     modules.push(moduleRef);
     return moduleRef.get(UnicastService);
   }

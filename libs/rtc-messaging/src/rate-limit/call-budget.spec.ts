@@ -5,6 +5,7 @@ import { BudgetStoreState, CallBudget, CallBudgetOptions } from './call-budget';
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
 import { paceFor } from './gcra';
 import { GcraRate, RateLimitStore, TakeResult } from './rate-limit-store.interface';
+import { densest, seededRandom } from '../../test/time-windows';
 
 /** A store in front of another that fails on demand, like Redis going away and coming back. */
 class FlakyStore implements RateLimitStore {
@@ -37,27 +38,6 @@ function track(promise: Promise<void>) {
 }
 
 const now = () => Date.now();
-
-/** A deterministic pseudo-random generator in [0, 1) (mulberry32): property tests that replay. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
-/** The most of `times` (sorted) within one span of `spanMs`, ends included. */
-function densest(times: number[], spanMs: number): number {
-  let most = 0;
-  let start = 0;
-  for (let end = 0; end < times.length; end++) {
-    while (times[end] - times[start] > spanMs) start++;
-    most = Math.max(most, end - start + 1);
-  }
-  return most;
-}
 
 describe('CallBudget', () => {
   const budgets: CallBudget[] = [];
@@ -528,7 +508,7 @@ describe('CallBudget', () => {
     }
 
     it('holds every second, ends included, to the limit with delays varying up to the margin, at ≥ 95% of it', async () => {
-      const next = random(42);
+      const next = seededRandom(42);
       const durationMs = 10_000;
       const { arrivals, rate } = await arrivalsUpstream(
         { perSecond: 500 },
@@ -542,14 +522,14 @@ describe('CallBudget', () => {
     }, 30_000);
 
     it('holds a small limit too (burst 1, one per ~114 ms)', async () => {
-      const next = random(7);
+      const next = seededRandom(7);
       const { arrivals } = await arrivalsUpstream({ perSecond: 10 }, () => next() * 30, 20_000);
       expect(densest(arrivals, 1_000)).toBeLessThanOrEqual(10);
       expect(arrivals.length).toBeGreaterThanOrEqual(0.95 * (20_000 / (1_030 / 9)));
     });
 
     it('holds the limit when the first calls after a quiet spell arrive up to coldStartMs later still', async () => {
-      const next = random(11);
+      const next = seededRandom(11);
       /** The world's delays: calls of a burst's first 100 ms take 100 ms longer (new connections). */
       const delays = () => {
         let coldSince = -Infinity;
@@ -593,7 +573,7 @@ describe('CallBudget', () => {
     }, 60_000);
 
     it('is overrun when the delays vary by more than the margin', async () => {
-      const next = random(42);
+      const next = seededRandom(42);
       // Half the calls take 200 ms longer to arrive, at random; there is no margin for that.
       const { arrivals } = await arrivalsUpstream(
         { perSecond: 500, safetyMarginMs: 0 },

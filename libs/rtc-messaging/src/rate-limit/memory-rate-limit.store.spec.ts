@@ -1,27 +1,7 @@
 import { gcraTake, paceFor } from './gcra';
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
 import { GcraRate } from './rate-limit-store.interface';
-
-/** A deterministic pseudo-random generator in [0, 1) (mulberry32): property tests that replay. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
-/** The most of `times` (sorted) that fit in one span of `spanMs`, ends included. */
-function densest(times: number[], spanMs: number): number {
-  let most = 0;
-  let start = 0;
-  for (let end = 0; end < times.length; end++) {
-    while (times[end] - times[start] > spanMs) start++;
-    most = Math.max(most, end - start + 1);
-  }
-  return most;
-}
+import { densest, seededRandom } from '../../test/time-windows';
 
 describe('MemoryRateLimitStore (GCRA)', () => {
   let time: number;
@@ -112,7 +92,7 @@ describe('MemoryRateLimitStore (GCRA)', () => {
   });
 
   it('holds any span of W ms to floor(W / T) + burst + 1 grants, for random arrival times', async () => {
-    const next = random(7);
+    const next = seededRandom(7);
     for (const r of [
       { intervalMs: 10, burst: 0 },
       { intervalMs: 7.3, burst: 3 },

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { RtcBudgetUnavailableError } from '../errors/rtc-budget-unavailable.error';
 import { BudgetStoreState, CallBudget } from './call-budget';
 import { RedisRateLimitStore } from './redis-rate-limit.store';
+import { densest } from '../../test/time-windows';
 
 /**
  * Runs against the real Redis the project's tests require (never a mock): a GCRA in Lua is only
@@ -15,17 +16,6 @@ const REDIS_PORT = 6379;
 const DEAD_PORT = 6390;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The most of `times` (sorted) within one span of `span`, ends included. */
-function densest(times: number[], span: number): number {
-  let most = 0;
-  let start = 0;
-  for (let end = 0; end < times.length; end++) {
-    while (times[end] - times[start] > span) start++;
-    most = Math.max(most, end - start + 1);
-  }
-  return most;
-}
 
 /** Polls `condition` until it holds; fails after `timeoutMs` (generous: only a bound on hanging). */
 async function eventually(condition: () => boolean, timeoutMs = 5_000): Promise<void> {

@@ -1,8 +1,8 @@
-import { Test, TestingModule } from '@nestjs/testing';
+import type { TestingModule } from '@nestjs/testing';
+import { compileAgainst } from '../../test/against-emulator';
 import { RtcUnknownOutcomeError, RtcUpstreamError } from '../errors';
-import { RtcMessagingModule } from '../rtc-messaging.module';
 import { RtcMessagingModuleOptions } from '../rtc-messaging.options';
-import { EMULATOR_DEMO_CREDENTIALS, RtcOpenApiEmulator } from '../testing/emulator';
+import { RtcOpenApiEmulator } from '../testing/emulator';
 import { RoomMessagingService } from './room-messaging.service';
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `user_${i}`);
@@ -15,18 +15,7 @@ describe('RoomMessagingService against the emulator', () => {
   async function roomsWith(
     options: Partial<RtcMessagingModuleOptions> = {},
   ): Promise<RoomMessagingService> {
-    moduleRef = await Test.createTestingModule({
-      imports: [
-        RtcMessagingModule.forRoot({
-          ...EMULATOR_DEMO_CREDENTIALS,
-          appId: 'app',
-          from: 'server_bot',
-          endpoint: emulator.url,
-          rateLimit: false,
-          ...options,
-        }),
-      ],
-    }).compile();
+    moduleRef = await compileAgainst(emulator, { rateLimit: false, ...options });
     return moduleRef.get(RoomMessagingService);
   }
 

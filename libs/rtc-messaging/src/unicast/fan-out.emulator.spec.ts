@@ -1,7 +1,7 @@
-import { Test, TestingModule } from '@nestjs/testing';
-import { RtcMessagingModule } from '../rtc-messaging.module';
+import type { TestingModule } from '@nestjs/testing';
+import { compileAgainst } from '../../test/against-emulator';
 import { RtcMessagingModuleOptions } from '../rtc-messaging.options';
-import { EMULATOR_DEMO_CREDENTIALS, RtcOpenApiEmulator } from '../testing/emulator';
+import { RtcOpenApiEmulator } from '../testing/emulator';
 import type { FanOutResult } from './fan-out.types';
 import { CANCELLED_REASON } from './send-status';
 import { UnicastService } from './unicast.service';
@@ -16,18 +16,7 @@ describe('UnicastService.sendToMany against the emulator', () => {
   async function unicastWith(
     options: Partial<RtcMessagingModuleOptions> = {},
   ): Promise<UnicastService> {
-    moduleRef = await Test.createTestingModule({
-      imports: [
-        RtcMessagingModule.forRoot({
-          ...EMULATOR_DEMO_CREDENTIALS,
-          appId: 'app',
-          from: 'server_bot',
-          endpoint: emulator.url,
-          rateLimit: false,
-          ...options,
-        }),
-      ],
-    }).compile();
+    moduleRef = await compileAgainst(emulator, { rateLimit: false, ...options });
     return moduleRef.get(UnicastService);
   }
 

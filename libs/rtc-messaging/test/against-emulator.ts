@@ -1,0 +1,25 @@
+import { Test, TestingModule } from '@nestjs/testing';
+import { RtcMessagingModule } from '../src/rtc-messaging.module';
+import type { RtcMessagingModuleOptions } from '../src/rtc-messaging.options';
+import { EMULATOR_DEMO_CREDENTIALS, RtcOpenApiEmulator } from '../src/testing/emulator';
+
+/**
+ * The library's specs that go over HTTP: a compiled `RtcMessagingModule` signed with the
+ * emulator's demo credentials and pointed at `emulator`, with `options` over the test defaults.
+ */
+export function compileAgainst(
+  emulator: RtcOpenApiEmulator,
+  options: Partial<RtcMessagingModuleOptions> = {},
+): Promise<TestingModule> {
+  return Test.createTestingModule({
+    imports: [
+      RtcMessagingModule.forRoot({
+        ...EMULATOR_DEMO_CREDENTIALS,
+        appId: 'app',
+        from: 'server_bot',
+        endpoint: emulator.url,
+        ...options,
+      }),
+    ],
+  }).compile();
+}
