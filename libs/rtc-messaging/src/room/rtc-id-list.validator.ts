@@ -1,7 +1,7 @@
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
 import { FieldViolation } from '../errors';
 import { ID_PATTERN } from '../rtc-openapi.constants';
-import { RTC_ID_RULE } from '../validation';
+import { RTC_ID_RULE, rtcIdRuleText } from '../validation';
 
 /** How many malformed entries a list's message names before it says how many more there are. */
 const NAMED_IN_MESSAGE = 5;
@@ -10,11 +10,6 @@ const NAMED_IN_MESSAGE = 5;
 export const MAX_ENTRY_VIOLATIONS = 100;
 
 const isRtcId = (value: unknown): boolean => typeof value === 'string' && ID_PATTERN.test(value);
-
-/** The rule's sentence, worded as `IsRtcId` words it, for one field or entry. */
-const ruleText = (subject: string, plural = false): string =>
-  `${subject} must be ${plural ? 'strings' : 'a string'} of 1 to 128 characters from ` +
-  `a-z A-Z 0-9 _ @ . - (pattern ${ID_PATTERN.source})`;
 
 /** Positions of the entries of `ids` that break the id rule, in order, at most `limit` of them. */
 function malformedPositions(ids: readonly unknown[], limit = Infinity): number[] {
@@ -54,7 +49,7 @@ export function IsRtcIdList(options?: ValidationOptions): PropertyDecorator {
             named.length < NAMED_IN_MESSAGE ? named.length : malformedPositions(ids).length;
           const list = named.map((i) => `${property}[${i}]`).join(', ');
           const more = total > named.length ? ` and ${total - named.length} more` : '';
-          return ruleText(`${list}${more}`, total > 1);
+          return rtcIdRuleText(`${list}${more}`, total > 1);
         },
       },
     });
@@ -88,7 +83,7 @@ export function expandIdListViolations(
     const listed = positions.slice(0, MAX_ENTRY_VIOLATIONS).map((i) => ({
       field: `${field}[${i}]`,
       rule: RTC_ID_RULE,
-      message: ruleText(`${field}[${i}]`),
+      message: rtcIdRuleText(`${field}[${i}]`),
     }));
     const rest = positions.length - listed.length;
     return rest === 0

@@ -1,4 +1,4 @@
-export { IsRtcId, RTC_ID_RULE } from './rtc-id.validator';
+export { IsRtcId, RTC_ID_RULE, rtcIdRuleText } from './rtc-id.validator';
 export {
   IsRtcMessage,
   messageBytes,

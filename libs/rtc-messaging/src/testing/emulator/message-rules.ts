@@ -39,8 +39,9 @@ const SHAPES: Readonly<Record<MessagingAction, ActionShape>> = {
 export interface ValidMessageBody {
   readonly appId: string;
   readonly from: string;
-  /** A user id, the ids of a batch, or absent for SendBroadcast. */
+  /** A user id; the ids of a BatchSendRoomUnicast; absent for SendBroadcast. */
   readonly to?: string | readonly string[];
+  /** Present for the three in-room actions. */
   readonly roomId?: string;
   readonly binary: boolean;
   /** As sent: base64 text when `binary`. */

@@ -19,24 +19,15 @@ import {
 } from './emulator.options';
 import { EmulatorFault, FaultQueue, InjectFaultOptions } from './faults';
 import { MessagingAction } from '../../rtc-openapi.constants';
-import { checkMessageBody, isMessagingAction } from './message-rules';
+import { checkMessageBody, isMessagingAction, ValidMessageBody } from './message-rules';
 import { SignatureVerifier } from './signature-verifier';
 import { SlidingWindowCounter } from './sliding-window-counter';
 
 /** A message the emulator accepted (answered, or would have answered, with `Success`). */
-export interface AcceptedMessage {
+export interface AcceptedMessage extends ValidMessageBody {
   readonly action: MessagingAction;
   /** The `ResponseMetadata.RequestId` of the call. */
   readonly requestId: string;
-  readonly appId: string;
-  readonly from: string;
-  /** A user id; the ids of a BatchSendRoomUnicast; absent for SendBroadcast. */
-  readonly to?: string | readonly string[];
-  /** Present for the three in-room actions. */
-  readonly roomId?: string;
-  readonly binary: boolean;
-  /** As sent: base64 text when `binary`. */
-  readonly message: string;
   readonly receivedAt: Date;
   /** The access key that signed the call. */
   readonly accessKeyId: string;
