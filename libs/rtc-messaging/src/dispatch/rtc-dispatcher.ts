@@ -27,11 +27,14 @@ export class RtcDispatcher {
   /**
    * @param body the action's JSON body; its `AppId` picks the budget
    * @param signal cancels waiting for budget or for a retry (a call in flight still completes)
+   * @param budgetWaitMs how long this call may wait for budget, instead of `rateLimit.maxWaitMs`
+   *   (bulk sends wait their turn rather than drop recipients)
    */
   async dispatch<TResult>(
     action: MessagingAction,
     body: { readonly AppId: string } & Readonly<Record<string, unknown>>,
     signal?: AbortSignal,
+    budgetWaitMs?: number,
   ): Promise<OpenApiSuccess<TResult>> {
     const started = performance.now();
     // With at-least-once retries, an earlier attempt may have delivered: a later refusal must not
@@ -39,7 +42,7 @@ export class RtcDispatcher {
     let mayHaveDelivered: RtcError | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.budget?.acquire(body.AppId, signal);
+        await this.budget?.acquire(body.AppId, signal, budgetWaitMs);
         return await this.client.call<TResult>(action, body);
       } catch (error) {
         if (error instanceof RtcError && error.outcome === 'unknown') mayHaveDelivered = error;

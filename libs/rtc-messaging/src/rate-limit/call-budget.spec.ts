@@ -156,6 +156,30 @@ describe('CallBudget', () => {
     expect(b.queued('app')).toBe(0);
   });
 
+  it('lets one call wait longer than maxWaitMs when it says so (bulk sends wait their turn)', async () => {
+    const b = budget(memory, { perSecond: 2, safetyMarginMs: 0, maxWaitMs: 300 });
+    await Promise.all([b.acquire('app'), b.acquire('app')]);
+
+    // The budget's own 300 ms cannot reach the next unit at t≈1000; a call's 5 s can.
+    await expect(b.acquire('app')).rejects.toBeInstanceOf(RtcRateLimitedError);
+    let granted = false;
+    const patient = b.acquire('app', undefined, 5_000).then(() => (granted = true));
+    await jest.advanceTimersByTimeAsync(900);
+    expect(granted).toBe(false);
+    await jest.advanceTimersByTimeAsync(200);
+    await patient;
+    expect(granted).toBe(true);
+  });
+
+  it('refuses at once a call whose own wait is too short for the next unit', async () => {
+    const b = budget(memory, { perSecond: 2, safetyMarginMs: 0, maxWaitMs: 5_000 });
+    await Promise.all([b.acquire('app'), b.acquire('app')]);
+    const error = await b.acquire('app', undefined, 50).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RtcRateLimitedError);
+    expect((error as RtcRateLimitedError).upstream).toBeUndefined();
+    expect(b.queued('app')).toBe(0);
+  });
+
   it('fails, at once, the callers whose turn comes after their deadline at the store’s pace', async () => {
     // One per ~250 ms after a burst of two: the callers are due at 0, 0, 251, 501, 751, 1001.
     const b = budget(memory, { perSecond: 5, safetyMarginMs: 0, maxWaitMs: 600 });

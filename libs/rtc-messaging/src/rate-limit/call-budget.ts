@@ -229,15 +229,16 @@ export class CallBudget {
 
   /**
    * Resolves when one call for `key` may go out. Rejects with `RtcRateLimitedError` when it cannot
-   * within `maxWaitMs` or the queue is full, with `RtcBudgetUnavailableError` when the store fails
-   * and the budget fails closed (or is closed), and with the signal's reason when aborted.
+   * within `maxWaitMs` (the budget's, unless this call gives its own) or the queue is full, with
+   * `RtcBudgetUnavailableError` when the store fails and the budget fails closed (or is closed),
+   * and with the signal's reason when aborted.
    */
-  acquire(key: string, signal?: AbortSignal): Promise<void> {
+  acquire(key: string, signal?: AbortSignal, maxWaitMs = this.maxWaitMs): Promise<void> {
     if (this.closed) return Promise.reject(new RtcBudgetUnavailableError('the budget is closed'));
     if (signal?.aborted) return Promise.reject(signal.reason);
 
     const now = this.now();
-    const deadline = now + this.maxWaitMs;
+    const deadline = now + maxWaitMs;
     const existing = this.queues.get(key);
     if (existing && existing.waiters.size >= this.maxQueued) {
       return Promise.reject(new RtcRateLimitedError(this.drainEstimate(existing, now)));

@@ -23,8 +23,8 @@ export class MessagingBudget implements OnApplicationShutdown {
    * @throws RtcRateLimitedError when it cannot within `maxWaitMs`, or too many calls wait
    * @throws RtcBudgetUnavailableError when Redis is unreachable and the budget fails closed
    */
-  acquire(appId: string, signal?: AbortSignal): Promise<void> {
-    return this.budget.acquire(this.keyOf(appId), signal);
+  acquire(appId: string, signal?: AbortSignal, maxWaitMs?: number): Promise<void> {
+    return this.budget.acquire(this.keyOf(appId), signal, maxWaitMs);
   }
 
   /** Which store paces calls now: `shared` (Redis or memory), `local` fallback, or `unavailable`. */

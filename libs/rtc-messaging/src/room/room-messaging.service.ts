@@ -6,7 +6,7 @@ import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';
 import { MAX_BATCH_RECIPIENTS, MessagingAction } from '../rtc-openapi.constants';
 import { MessagingResult } from '../transport';
 import type { RtcSendResult } from '../unicast/send-unicast.dto';
-import { withBudgetPatience } from '../unicast/budget-patience';
+import { BULK_BUDGET_WAIT_MS } from '../unicast/budget-patience';
 import { describeFailure } from '../unicast/send-status';
 import { validateInput } from '../validation';
 import { batchRanges } from './batch-chunks';
@@ -164,14 +164,11 @@ export class RoomMessagingService {
       try {
         // The budget checks the signal too, but with rateLimit false there is no budget.
         signal?.throwIfAborted();
-        const { requestId } = await withBudgetPatience(
-          () =>
-            this.dispatcher.dispatch<MessagingResult>(
-              'BatchSendRoomUnicast',
-              { ...common, To: ids, Binary, Message: dto.message },
-              this.dispatchSignal(signal),
-            ),
+        const { requestId } = await this.dispatcher.dispatch<MessagingResult>(
+          'BatchSendRoomUnicast',
+          { ...common, To: ids, Binary, Message: dto.message },
           this.dispatchSignal(signal),
+          BULK_BUDGET_WAIT_MS,
         );
         chunk = { start, end, to: ids, status: 'sent', requestId };
       } catch (error) {

@@ -7,6 +7,7 @@ import { RtcOpenApiClient } from '../transport';
 import type { FanOutResult } from './fan-out.types';
 import { CANCELLED_REASON } from './send-status';
 import { UnicastService } from './unicast.service';
+import { BULK_BUDGET_WAIT_MS } from './budget-patience';
 
 describe('UnicastService.sendToMany', () => {
   let moduleRef: TestingModule | undefined;
@@ -187,6 +188,11 @@ describe('UnicastService.sendToMany', () => {
     const unicast = await unicastWith({ retry: { unknownOutcome: true } });
     const dispatch = jest.spyOn(moduleRef!.get(RtcDispatcher), 'dispatch');
     await unicast.sendToMany(['u'], 'hi', { signal: new AbortController().signal });
-    expect(dispatch).toHaveBeenCalledWith('SendUnicast', expect.any(Object), undefined);
+    expect(dispatch).toHaveBeenCalledWith(
+      'SendUnicast',
+      expect.any(Object),
+      undefined,
+      BULK_BUDGET_WAIT_MS,
+    );
   });
 });

@@ -6,7 +6,7 @@ import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';
 import { RtcDispatcher } from '../dispatch/rtc-dispatcher';
 import { MessagingResult } from '../transport';
 import { IsRtcId, MessageContentDto, validateInput } from '../validation';
-import { withBudgetPatience } from './budget-patience';
+import { BULK_BUDGET_WAIT_MS } from './budget-patience';
 import { fanOutArgumentViolations, runFanOut } from './fan-out';
 import type { FanOutSummary, SendToManyOptions } from './fan-out.types';
 import {
@@ -93,7 +93,7 @@ export class UnicastService {
    * the others are still sent. A failure is `unknown` when the message may have been delivered
    * (`RtcUnknownOutcomeError`), otherwise `refused`; the method itself does not throw for them.
    *
-   * A recipient waits its turn for the shared budget (up to a minute, `BULK_BUDGET_PATIENCE_MS`)
+   * A recipient waits its turn for the shared budget (up to a minute, `BULK_BUDGET_WAIT_MS`)
    * rather than being refused when other traffic takes most of it.
    *
    * Cancelling (`signal`) stops pulling recipients; calls waiting for budget give up (`refused`)
@@ -147,14 +147,11 @@ export class UnicastService {
         // The fast path is the same rule; only a malformed id pays for class-validator's message.
         if (typeof to !== 'string' || !ID_PATTERN.test(to))
           validateInput(FanOutRecipientDto, { to });
-        const { requestId } = await withBudgetPatience(
-          () =>
-            this.dispatcher.dispatch<MessagingResult>(
-              'SendUnicast',
-              { AppId, From, To: to, Binary, Message },
-              dispatchSignal,
-            ),
+        const { requestId } = await this.dispatcher.dispatch<MessagingResult>(
+          'SendUnicast',
+          { AppId, From, To: to, Binary, Message },
           dispatchSignal,
+          BULK_BUDGET_WAIT_MS,
         );
         return { requestId };
       },
