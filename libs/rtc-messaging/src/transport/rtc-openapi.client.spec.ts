@@ -11,6 +11,8 @@ import {
   RtcUpstreamError,
 } from '../errors';
 import { RtcMessagingModule } from '../rtc-messaging.module';
+import { RTC_HTTP_SERVICE } from '../rtc-messaging.constants';
+import { RtcHttpService } from './http-service.provider';
 import { RtcOpenApiClient } from './rtc-openapi.client';
 
 const SECRET = 'client-spec-secret';
@@ -125,6 +127,26 @@ describe('RtcOpenApiClient', () => {
     expect(req.headers.authorization).toMatch(
       /^HMAC-SHA256 Credential=AKLTclientSpec\/\d{8}\/cn-north-1\/rtc\/request, SignedHeaders=content-type;host;x-content-sha256;x-date;x-security-token, Signature=[0-9a-f]{64}$/,
     );
+  });
+
+  it("goes through the module's axios instance: its interceptors run, its common headers are sent", async () => {
+    upstream.handler = answer(200, { ...envelope({}), Result: { Message: 'Success' } });
+    const { axiosRef } = moduleRef.get<RtcHttpService>(RTC_HTTP_SERVICE);
+    const intercepted: (string | undefined)[] = [];
+    const interceptor = axiosRef.interceptors.request.use((config) => {
+      intercepted.push(config.url);
+      return config;
+    });
+    axiosRef.defaults.headers.common['X-Trace-Id'] = 'trace-1';
+    try {
+      await client.call('SendUnicast', { AppId: 'app' });
+    } finally {
+      axiosRef.interceptors.request.eject(interceptor);
+      delete axiosRef.defaults.headers.common['X-Trace-Id'];
+    }
+
+    expect(intercepted).toEqual(['/?Action=SendUnicast&Version=2023-07-20']);
+    expect(upstream.requests[0].req.headers['x-trace-id']).toBe('trace-1');
   });
 
   it('maps a 4xx error envelope to RtcUpstreamError, not delivered', async () => {
