@@ -26,22 +26,22 @@ export function createNodeHttpAdapter(agents: {
   http: HttpAgent;
   https: HttpsAgent;
 }): AxiosAdapter {
+  const targets = new TargetCache();
   return (config: InternalAxiosRequestConfig) =>
     new Promise((resolve, reject) => {
-      const url = new URL(config.url ?? '/', config.baseURL);
-      const secure = url.protocol === 'https:';
+      const target = targets.resolve(config.url, config.baseURL);
       const body = config.data as Buffer | undefined;
       const headers = config.headers.toJSON(true);
       if (body) headers['Content-Length'] = String(body.length);
 
-      const request: ClientRequest = (secure ? httpsRequest : httpRequest)({
-        protocol: url.protocol,
-        hostname: url.hostname,
-        port: url.port,
-        path: url.pathname + url.search,
+      const request: ClientRequest = (target.secure ? httpsRequest : httpRequest)({
+        protocol: target.protocol,
+        hostname: target.hostname,
+        port: target.port,
+        path: target.path,
         method: (config.method ?? 'get').toUpperCase(),
         headers,
-        agent: secure ? agents.https : agents.http,
+        agent: target.secure ? agents.https : agents.http,
       });
       const timer = config.timeout
         ? setTimeout(() => {
@@ -92,6 +92,43 @@ export function createNodeHttpAdapter(agents: {
       });
       request.end(body);
     });
+}
+
+/** Where a request goes, as `node:http` takes it. */
+interface Target {
+  readonly secure: boolean;
+  readonly protocol: string;
+  readonly hostname: string;
+  readonly port: string;
+  readonly path: string;
+}
+
+/**
+ * Parsed request targets by base URL and URL. The module calls a handful of fixed URLs (one per
+ * action, and the probe), and parsing one costs more per call than signing's HMACs; the bound
+ * only guards against a caller sending to ever-new URLs through the same instance.
+ */
+class TargetCache {
+  private static readonly MAX_ENTRIES = 64;
+  private readonly entries = new Map<string, Target>();
+
+  resolve(url = '/', baseURL?: string): Target {
+    const key = `${baseURL ?? ''} ${url}`;
+    let target = this.entries.get(key);
+    if (!target) {
+      const parsed = new URL(url, baseURL);
+      target = {
+        secure: parsed.protocol === 'https:',
+        protocol: parsed.protocol,
+        hostname: parsed.hostname,
+        port: parsed.port,
+        path: parsed.pathname + parsed.search,
+      };
+      if (this.entries.size >= TargetCache.MAX_ENTRIES) this.entries.clear();
+      this.entries.set(key, target);
+    }
+    return target;
+  }
 }
 
 /** Response headers the module reads. */
