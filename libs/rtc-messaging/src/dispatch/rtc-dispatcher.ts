@@ -42,7 +42,8 @@ export class RtcDispatcher {
     let mayHaveDelivered: RtcError | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.budget?.acquire(body.AppId, signal, budgetWaitMs);
+        // Not `await this.budget?.acquire(…)`: without a budget that would still cost a turn.
+        if (this.budget) await this.budget.acquire(body.AppId, signal, budgetWaitMs);
         return await this.client.call<TResult>(action, body);
       } catch (error) {
         if (error instanceof RtcError && error.outcome === 'unknown') mayHaveDelivered = error;
