@@ -54,7 +54,7 @@ export class RtcHttpService extends HttpService implements OnApplicationShutdown
   }
 }
 
-/** Empties an instance's defaults in place (the instance keeps a reference to the object) and sets `defaults`. */
+/** Sets an instance's defaults to `defaults` alone, in place: the instance keeps its reference. */
 function replaceDefaults(instance: AxiosInstance, defaults: CreateAxiosDefaults): void {
   const current = instance.defaults as unknown as Record<string, unknown>;
   for (const key of Object.keys(current)) delete current[key];

@@ -110,14 +110,11 @@ interface Target {
  */
 class TargetCache {
   private static readonly MAX_ENTRIES = 64;
-  // By base URL, then URL: the same string objects come back on every call, so each lookup hashes
-  // nothing new (a concatenated key would be a fresh string to hash every time).
-  private readonly entries = new Map<string | undefined, Map<string, Target>>();
-  private size = 0;
+  private readonly entries = new Map<string, Target>();
 
   resolve(url = '/', baseURL?: string): Target {
-    let byUrl = this.entries.get(baseURL);
-    let target = byUrl?.get(url);
+    const key = `${baseURL ?? ''} ${url}`;
+    let target = this.entries.get(key);
     if (!target) {
       const parsed = new URL(url, baseURL);
       target = {
@@ -127,14 +124,8 @@ class TargetCache {
         port: parsed.port,
         path: parsed.pathname + parsed.search,
       };
-      if (this.size >= TargetCache.MAX_ENTRIES) {
-        this.entries.clear();
-        this.size = 0;
-        byUrl = undefined;
-      }
-      if (!byUrl) this.entries.set(baseURL, (byUrl = new Map<string, Target>()));
-      byUrl.set(url, target);
-      this.size++;
+      if (this.entries.size >= TargetCache.MAX_ENTRIES) this.entries.clear();
+      this.entries.set(key, target);
     }
     return target;
   }
