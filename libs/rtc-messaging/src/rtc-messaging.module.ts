@@ -1,10 +1,13 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { RTC_MESSAGING_OPTIONS } from './rtc-messaging.constants';
 import {
   ConfigurableRtcMessagingModule,
   RTC_MESSAGING_MODULE_OPTIONS,
+  RtcMessagingModuleAsyncOptions,
+  RtcMessagingModuleForRootOptions,
 } from './rtc-messaging.module-definition';
 import { resolveOptions, RtcMessagingModuleOptions } from './rtc-messaging.options';
+import { SealedModuleOptions, sealOptionsOf, unsealOptions } from './sealed-module-options';
 import { RtcOpenApiClient, rtcHttpServiceProvider } from './transport';
 import { RtcDispatcher } from './dispatch/rtc-dispatcher';
 import { messagingBudgetProvider } from './rate-limit/messaging-budget';
@@ -35,7 +38,8 @@ import { UnicastService } from './unicast';
       provide: RTC_MESSAGING_OPTIONS,
       inject: [RTC_MESSAGING_MODULE_OPTIONS],
       // Validated once, when the app boots: a bad option stops the boot naming the option.
-      useFactory: (options: RtcMessagingModuleOptions) => resolveOptions(options),
+      useFactory: (options: SealedModuleOptions | RtcMessagingModuleOptions) =>
+        resolveOptions(unsealOptions(options)),
     },
     rtcHttpServiceProvider,
     messagingBudgetProvider,
@@ -46,4 +50,15 @@ import { UnicastService } from './unicast';
   ],
   exports: [UnicastService, RoomMessagingService, RtcOpenApiClient, RTC_MESSAGING_OPTIONS],
 })
-export class RtcMessagingModule extends ConfigurableRtcMessagingModule {}
+export class RtcMessagingModule extends ConfigurableRtcMessagingModule {
+  /** Registers the module with static options (and `isGlobal`). */
+  static forRoot(options: RtcMessagingModuleForRootOptions): DynamicModule {
+    // Sealed: the options hold secrets, and Nest keeps them as a provider (see SealedModuleOptions).
+    return sealOptionsOf(super.forRoot(options));
+  }
+
+  /** Registers the module with options from a factory, a class or an existing provider. */
+  static forRootAsync(options: RtcMessagingModuleAsyncOptions): DynamicModule {
+    return sealOptionsOf(super.forRootAsync(options));
+  }
+}

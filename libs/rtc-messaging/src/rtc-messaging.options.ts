@@ -1,4 +1,3 @@
-import { inspect } from 'node:util';
 import {
   IsInt,
   IsNotEmpty,
@@ -106,26 +105,57 @@ export interface ResolvedRtcMessagingOptions {
 }
 
 /**
- * Credentials whose secrets do not show when the object is logged, inspected or serialized, so a
- * stray `console.log(options)` cannot leak them.
+ * Credentials whose secrets do not show when the object is logged, inspected (even with
+ * `showHidden`) or serialized, so a stray `console.log(options)` cannot leak them: they live in
+ * `#private` fields, read through getters on the prototype, which neither shows.
  */
 class RedactedCredentials implements Credentials {
   readonly accessKeyId: string;
-  declare readonly secretAccessKey: string;
-  declare readonly sessionToken?: string;
+  readonly #secretAccessKey: string;
+  readonly #sessionToken?: string;
 
   constructor({ accessKeyId, secretAccessKey, sessionToken }: Credentials) {
     this.accessKeyId = accessKeyId;
-    Object.defineProperty(this, 'secretAccessKey', { value: secretAccessKey, enumerable: false });
-    Object.defineProperty(this, 'sessionToken', { value: sessionToken, enumerable: false });
+    this.#secretAccessKey = secretAccessKey;
+    this.#sessionToken = sessionToken;
   }
 
-  toJSON(): object {
-    return { accessKeyId: this.accessKeyId, secretAccessKey: '[redacted]' };
+  get secretAccessKey(): string {
+    return this.#secretAccessKey;
   }
 
-  [inspect.custom](): string {
-    return `Credentials { accessKeyId: '${this.accessKeyId}', secretAccessKey: [redacted] }`;
+  get sessionToken(): string | undefined {
+    return this.#sessionToken;
+  }
+}
+
+/**
+ * The resolved budget. `redis` (a URL with its password, or a client whose options hold it) is
+ * `#private` behind a getter, for the same reason as the credentials' secrets.
+ */
+class ResolvedRateLimit implements ResolvedRateLimitOptions {
+  readonly perSecond: number;
+  readonly maxWaitMs: number;
+  readonly maxQueued: number;
+  readonly onRedisError: ResolvedRateLimitOptions['onRedisError'];
+  readonly redisKeyPrefix?: string;
+  readonly instances?: number;
+  readonly keyOf: (appId: string) => string;
+  readonly #redis: RateLimitOptions['redis'];
+
+  constructor({ redis, ...options }: ResolvedRateLimitOptions) {
+    this.perSecond = options.perSecond;
+    this.maxWaitMs = options.maxWaitMs;
+    this.maxQueued = options.maxQueued;
+    this.onRedisError = options.onRedisError;
+    this.redisKeyPrefix = options.redisKeyPrefix;
+    this.instances = options.instances;
+    this.keyOf = options.keyOf;
+    this.#redis = redis;
+  }
+
+  get redis(): RateLimitOptions['redis'] {
+    return this.#redis;
   }
 }
 
@@ -183,7 +213,7 @@ function resolveRateLimit(
   accessKeyId: string,
 ): ResolvedRateLimitOptions {
   const key: BudgetKey = options.key ?? 'appId';
-  return {
+  return new ResolvedRateLimit({
     perSecond: options.perSecond ?? CALL_BUDGET_DEFAULTS.perSecond,
     maxWaitMs: options.maxWaitMs ?? CALL_BUDGET_DEFAULTS.maxWaitMs,
     maxQueued: options.maxQueued ?? CALL_BUDGET_DEFAULTS.maxQueued,
@@ -192,7 +222,7 @@ function resolveRateLimit(
     redisKeyPrefix: options.redisKeyPrefix,
     instances: options.instances,
     keyOf: (appId) => budgetKeyOf(key, appId, accessKeyId),
-  };
+  });
 }
 
 /** `{ a: undefined }` must not override a default when spread. */

@@ -95,7 +95,11 @@ const DOWN_STATES = new Set(['reconnecting', 'disconnecting', 'close', 'end']);
  * instance then pace separately rather than failing on each other's keys with WRONGTYPE.)
  */
 export class RedisRateLimitStore implements RateLimitStore {
-  private readonly client: ClientWithTake;
+  /**
+   * `#private`: an ioredis client keeps its password in `options`, which `util.inspect` and
+   * `JSON.stringify` of the store (or of anything holding it) would otherwise show.
+   */
+  readonly #client: ClientWithTake;
   private readonly ownsClient: boolean;
   private readonly keyPrefix: string;
   private readonly timeoutMs: number;
@@ -126,18 +130,18 @@ export class RedisRateLimitStore implements RateLimitStore {
       this.ownsClient = true;
     }
     client.defineCommand(COMMAND, { numberOfKeys: 1, lua: TAKE_SCRIPT });
-    this.client = client as ClientWithTake;
+    this.#client = client as ClientWithTake;
   }
 
   async tryTake(key: string, rate: GcraRate): Promise<TakeResult> {
     assertTakeArguments(rate);
-    if (DOWN_STATES.has(this.client.status)) {
-      throw new Error(`Redis connection is ${this.client.status}`);
+    if (DOWN_STATES.has(this.#client.status)) {
+      throw new Error(`Redis connection is ${this.#client.status}`);
     }
     // Rounded up: a pace a little slower than asked never exceeds the bound it was chosen for.
     const intervalUs = Math.ceil(rate.intervalMs * 1_000);
     const reply = await this.withTimeout(
-      this.client[COMMAND](`${this.keyPrefix}gcra:${key}`, intervalUs, rate.burst),
+      this.#client[COMMAND](`${this.keyPrefix}gcra:${key}`, intervalUs, rate.burst),
     );
     if (reply[0] === 1) return { granted: true };
     return { granted: false, retryAfterMs: Number(reply[1]) };
@@ -146,10 +150,10 @@ export class RedisRateLimitStore implements RateLimitStore {
   /** Quits the client if the store opened it; a shared client is left to its owner. */
   async close(): Promise<void> {
     if (!this.ownsClient) return;
-    if (this.client.status === 'ready') {
-      await this.client.quit().catch(() => this.client.disconnect());
+    if (this.#client.status === 'ready') {
+      await this.#client.quit().catch(() => this.#client.disconnect());
     } else {
-      this.client.disconnect();
+      this.#client.disconnect();
     }
   }
 

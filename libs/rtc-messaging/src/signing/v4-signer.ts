@@ -19,23 +19,29 @@ import {
  * Signing is on every call's hot path, so what does not change per request is computed once: the
  * signing key (per day: four HMACs), the X-Date (per second) and a query's canonical form (per
  * query object, for callers that reuse one object per action).
+ *
+ * The credentials and the derived key (which signs any call of the scope for a whole UTC day) are
+ * `#private`: neither `util.inspect` (even with `showHidden`) nor `JSON.stringify` can show them,
+ * so logging a signer, or a service that holds one, leaks nothing.
  */
 export class V4Signer {
-  private cachedKey?: { shortDate: string; key: Buffer };
-  private cachedXDate?: { second: number; xDate: string };
-  private readonly canonicalQueries = new WeakMap<object, string>();
+  readonly #credentials: Credentials;
+  readonly #scope: SigningScope;
+  #cachedKey?: { shortDate: string; key: Buffer };
+  #cachedXDate?: { second: number; xDate: string };
+  readonly #canonicalQueries = new WeakMap<object, string>();
 
-  constructor(
-    private readonly credentials: Credentials,
-    private readonly scope: SigningScope,
-  ) {}
+  constructor(credentials: Credentials, scope: SigningScope) {
+    this.#credentials = credentials;
+    this.#scope = scope;
+  }
 
   /**
    * Returns every header to send: the request's own (all of which are signed), `X-Date`,
    * `X-Content-Sha256`, `X-Security-Token` when there is a session token, and `Authorization`.
    */
   sign(request: RequestToSign, now: Date = new Date()): Record<string, string> {
-    const xDate = this.xDate(now);
+    const xDate = this.#xDate(now);
     const shortDate = xDate.slice(0, 8);
     const payloadHash = sha256Hex(request.body);
     const headers: Record<string, string> = {
@@ -43,49 +49,50 @@ export class V4Signer {
       'X-Date': xDate,
       'X-Content-Sha256': payloadHash,
     };
-    if (this.credentials.sessionToken) headers['X-Security-Token'] = this.credentials.sessionToken;
+    if (this.#credentials.sessionToken)
+      headers['X-Security-Token'] = this.#credentials.sessionToken;
 
     const { canonical, signedHeaders } = canonicalRequest(
       { ...request, headers },
       payloadHash,
-      this.canonicalQuery(request.query),
+      this.#canonicalQuery(request.query),
     );
-    const scope = credentialScope(shortDate, this.scope);
+    const scope = credentialScope(shortDate, this.#scope);
     const signature = computeSignature(
-      this.signingKey(shortDate),
+      this.#signingKey(shortDate),
       stringToSign(xDate, scope, canonical),
     );
     headers.Authorization =
-      `${SIGNING_ALGORITHM} Credential=${this.credentials.accessKeyId}/${scope}, ` +
+      `${SIGNING_ALGORITHM} Credential=${this.#credentials.accessKeyId}/${scope}, ` +
       `SignedHeaders=${signedHeaders}, Signature=${signature}`;
     return headers;
   }
 
-  private xDate(now: Date): string {
+  #xDate(now: Date): string {
     const second = Math.floor(now.getTime() / 1000);
-    if (this.cachedXDate?.second !== second) {
-      this.cachedXDate = { second, xDate: formatXDate(now) };
+    if (this.#cachedXDate?.second !== second) {
+      this.#cachedXDate = { second, xDate: formatXDate(now) };
     }
-    return this.cachedXDate.xDate;
+    return this.#cachedXDate.xDate;
   }
 
-  private canonicalQuery(query: Readonly<Record<string, string>>): string {
-    let canonical = this.canonicalQueries.get(query);
+  #canonicalQuery(query: Readonly<Record<string, string>>): string {
+    let canonical = this.#canonicalQueries.get(query);
     if (canonical === undefined) {
       canonical = canonicalQueryString(query);
       // Only frozen objects are cached: a mutable one could change under the same identity.
-      if (Object.isFrozen(query)) this.canonicalQueries.set(query, canonical);
+      if (Object.isFrozen(query)) this.#canonicalQueries.set(query, canonical);
     }
     return canonical;
   }
 
-  private signingKey(shortDate: string): Buffer {
-    if (this.cachedKey?.shortDate !== shortDate) {
-      this.cachedKey = {
+  #signingKey(shortDate: string): Buffer {
+    if (this.#cachedKey?.shortDate !== shortDate) {
+      this.#cachedKey = {
         shortDate,
-        key: deriveSigningKey(this.credentials.secretAccessKey, shortDate, this.scope),
+        key: deriveSigningKey(this.#credentials.secretAccessKey, shortDate, this.#scope),
       };
     }
-    return this.cachedKey.key;
+    return this.#cachedKey.key;
   }
 }

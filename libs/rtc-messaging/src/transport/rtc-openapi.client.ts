@@ -44,7 +44,8 @@ const CONNECT_FAILURES = new Set([
 @Injectable()
 export class RtcOpenApiClient {
   private readonly logger = new Logger('RtcMessaging');
-  private readonly signer: V4Signer;
+  /** `#private`, as the signer's own secrets: inspecting the client must not reach the day key. */
+  readonly #signer: V4Signer;
   private readonly signedHeaders: Readonly<Record<string, string>>;
   private readonly routes = new Map<
     string,
@@ -55,7 +56,7 @@ export class RtcOpenApiClient {
     @Inject(RTC_HTTP_SERVICE) private readonly http: HttpService,
     @Inject(RTC_MESSAGING_OPTIONS) private readonly options: ResolvedRtcMessagingOptions,
   ) {
-    this.signer = new V4Signer(options.credentials, {
+    this.#signer = new V4Signer(options.credentials, {
       region: options.region,
       service: RTC_SERVICE,
     });
@@ -73,7 +74,7 @@ export class RtcOpenApiClient {
   async call<TResult>(action: string, body: object): Promise<OpenApiSuccess<TResult>> {
     const { query, url } = this.routeOf(action);
     const payload = Buffer.from(JSON.stringify(body), 'utf8');
-    const headers = this.signer.sign({
+    const headers = this.#signer.sign({
       method: 'POST',
       query,
       headers: this.signedHeaders,

@@ -1,0 +1,201 @@
+import { createServer, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { inspect } from 'node:util';
+import { ModuleRef } from '@nestjs/core';
+import { Test, TestingModule } from '@nestjs/testing';
+import { RedisRateLimitStore } from './rate-limit/redis-rate-limit.store';
+import { RTC_MESSAGING_OPTIONS } from './rtc-messaging.constants';
+import { RtcMessagingModule } from './rtc-messaging.module';
+import { RTC_MESSAGING_MODULE_OPTIONS } from './rtc-messaging.module-definition';
+import { resolveOptions, RtcMessagingModuleOptions } from './rtc-messaging.options';
+import { RTC_SERVICE } from './rtc-openapi.constants';
+import { unsealOptions } from './sealed-module-options';
+import { deriveSigningKey, formatXDate, V4Signer } from './signing';
+import { RtcOpenApiClient } from './transport';
+
+/*
+ * Nothing the library holds may show a secret when logged or serialized: `util.inspect` with every
+ * hidden property and no depth limit, and `JSON.stringify`. The check is generic: it seeds the
+ * secrets it knows (and every encoding of the derived day key) and searches the whole output, so a
+ * new secret option is caught as soon as it is added to SECRETS.
+ */
+const SECRET_KEY = 'sk-Zq8vN3xW5tY7uI9oP1aS';
+const SESSION_TOKEN = 'STS2-tok-Lm4Kj6Hg8Fd0Sa2';
+const REDIS_PASSWORD = 's3cretPass';
+const REGION = 'cn-north-1';
+const REDIS_URL = `redis://:${REDIS_PASSWORD}@127.0.0.1:6379`;
+
+const OPTIONS: Omit<RtcMessagingModuleOptions, 'endpoint'> = {
+  accessKeyId: 'AKTPexample',
+  secretAccessKey: SECRET_KEY,
+  sessionToken: SESSION_TOKEN,
+  appId: 'app-1',
+  from: 'server_bot',
+  region: REGION,
+  rateLimit: { redis: REDIS_URL },
+  retry: { maxAttempts: 1 },
+};
+
+/** Every form in which a day's signing key could be printed. */
+function encodingsOfDayKey(day: Date): string[] {
+  const key = deriveSigningKey(SECRET_KEY, formatXDate(day).slice(0, 8), {
+    region: REGION,
+    service: RTC_SERVICE,
+  });
+  const hex = key.toString('hex');
+  return [
+    hex,
+    hex.match(/../g)!.join(' '), // inspect(Buffer): <Buffer 1a 2b ...>
+    key.toString('base64'),
+    key.toString('base64url'),
+    [...key].join(','), // JSON of a Buffer: {"type":"Buffer","data":[26,43,...]}
+  ];
+}
+
+const DAY_MS = 86_400_000;
+const SECRETS = [
+  SECRET_KEY,
+  SESSION_TOKEN,
+  REDIS_PASSWORD,
+  // Yesterday and tomorrow too: the test may straddle midnight UTC.
+  ...[-DAY_MS, 0, DAY_MS].flatMap((offset) => encodingsOfDayKey(new Date(Date.now() + offset))),
+];
+
+/** The secrets that `value` shows when inspected in full or serialized. */
+function secretsShownBy(value: unknown): string[] {
+  const shown = [inspect(value, { depth: Infinity, showHidden: true, maxArrayLength: Infinity })];
+  try {
+    shown.push(JSON.stringify(value) ?? '');
+  } catch {
+    // A cyclic value cannot be serialized at all, so it shows nothing that way.
+  }
+  return SECRETS.filter((secret) => shown.some((text) => text.includes(secret)));
+}
+
+/**
+ * Every provider instance of every module in the compiled graph, by module and token. Nest's own
+ * core providers (`ModuleRef`, `ModulesContainer`, ...) are left out: they hold the whole graph,
+ * whose providers are each checked here, and printing it in full once per core provider is slow.
+ */
+function providersOf(moduleRef: TestingModule): Map<string, unknown> {
+  // Nest keeps the graph in its container; there is no public API that lists every provider.
+  const container = (moduleRef as unknown as { container: NestContainerLike }).container;
+  const found = new Map<string, unknown>();
+  for (const module of container.getModules().values()) {
+    if (module.metatype?.name === 'InternalCoreModule') continue;
+    for (const [token, wrapper] of module.providers) {
+      if (wrapper.instance instanceof ModuleRef) continue;
+      const name = typeof token === 'function' ? token.name : String(token);
+      found.set(`${module.metatype?.name ?? '?'}/${name}`, wrapper.instance);
+    }
+  }
+  return found;
+}
+
+interface NestContainerLike {
+  getModules(): Map<
+    string,
+    {
+      metatype?: { name: string };
+      providers: Map<unknown, { instance: unknown }>;
+    }
+  >;
+}
+
+/** An upstream that accepts every call: a completed call leaves its socket idle in the agent. */
+function startUpstream(): Promise<Server> {
+  const server = createServer((_request, response) => {
+    response.setHeader('Content-Type', 'application/json');
+    response.end(JSON.stringify({ ResponseMetadata: { RequestId: 'r-1' }, Result: {} }));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+const registrations = {
+  forRoot: (endpoint: string) => RtcMessagingModule.forRoot({ ...OPTIONS, endpoint }),
+  'forRootAsync (useFactory)': (endpoint: string) =>
+    RtcMessagingModule.forRootAsync({ useFactory: async () => ({ ...OPTIONS, endpoint }) }),
+};
+
+describe('the secret search', () => {
+  it('finds a secret wherever it is shown', () => {
+    expect(secretsShownBy({ nested: [{ key: Buffer.from(SECRETS[3], 'hex') }] })).not.toEqual([]);
+    expect(secretsShownBy(Object.defineProperty({}, 'hidden', { value: SECRET_KEY }))).toEqual([
+      SECRET_KEY,
+    ]);
+    expect(secretsShownBy(OPTIONS)).toEqual(
+      expect.arrayContaining([SECRET_KEY, SESSION_TOKEN, REDIS_PASSWORD]),
+    );
+  });
+});
+
+describe.each(Object.entries(registrations))(
+  'secrets of a module registered by %s',
+  (_, register) => {
+    let upstream: Server;
+    let moduleRef: TestingModule;
+
+    beforeAll(async () => {
+      upstream = await startUpstream();
+      const { port } = upstream.address() as AddressInfo;
+      moduleRef = await Test.createTestingModule({
+        imports: [register(`http://127.0.0.1:${port}`)],
+      }).compile();
+      await moduleRef.init();
+      // One signed call, so that the signer holds today's derived key.
+      await moduleRef.get(RtcOpenApiClient).call('SendUnicast', {});
+    });
+
+    afterAll(async () => {
+      await moduleRef.close();
+      upstream.close();
+    });
+
+    it('no provider of the compiled module shows a secret', () => {
+      const providers = providersOf(moduleRef);
+      expect(providers.size).toBeGreaterThan(5);
+      const leaks = [...providers]
+        .map(([name, instance]) => ({ name, shown: secretsShownBy(instance) }))
+        .filter(({ shown }) => shown.length > 0);
+      expect(leaks).toEqual([]);
+    });
+
+    it('the resolved options show no secret', () => {
+      expect(secretsShownBy(moduleRef.get(RTC_MESSAGING_OPTIONS))).toEqual([]);
+    });
+
+    it('the options as given stay readable through RTC_MESSAGING_MODULE_OPTIONS', () => {
+      const given = unsealOptions(moduleRef.get(RTC_MESSAGING_MODULE_OPTIONS));
+      expect(given.secretAccessKey).toBe(SECRET_KEY);
+    });
+  },
+);
+
+describe('secrets of the exported classes', () => {
+  it('resolveOptions shows no secret, and keeps them readable', () => {
+    const resolved = resolveOptions({ ...OPTIONS, endpoint: 'https://rtc.example.com' });
+    expect(secretsShownBy(resolved)).toEqual([]);
+    expect(resolved.credentials.secretAccessKey).toBe(SECRET_KEY);
+    expect(resolved.credentials.sessionToken).toBe(SESSION_TOKEN);
+    expect(resolved.rateLimit && resolved.rateLimit.redis).toBe(REDIS_URL);
+  });
+
+  it('a V4Signer shows no secret, before and after it signs', () => {
+    const signer = new V4Signer(
+      { accessKeyId: 'AKTPexample', secretAccessKey: SECRET_KEY, sessionToken: SESSION_TOKEN },
+      { region: REGION, service: RTC_SERVICE },
+    );
+    expect(secretsShownBy(signer)).toEqual([]);
+    signer.sign({ method: 'POST', query: { Action: 'SendUnicast' }, headers: {}, body: '{}' });
+    expect(secretsShownBy(signer)).toEqual([]);
+  });
+
+  it('a RedisRateLimitStore opened from a URL shows no password', async () => {
+    const store = new RedisRateLimitStore({ url: REDIS_URL });
+    try {
+      expect(secretsShownBy(store)).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});
