@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { RtcError } from '../errors';
 import { RTC_CALL_BUDGET, RTC_MESSAGING_OPTIONS } from '../rtc-messaging.constants';
 import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';
+import type { BudgetPriority } from '../rate-limit/call-budget';
 import type { MessagingBudget } from '../rate-limit/messaging-budget';
 import { backoffDelayMs, isRetryable } from '../retry/retry-policy';
 import { MessagingAction } from '../rtc-openapi.constants';
@@ -27,14 +28,14 @@ export class RtcDispatcher {
   /**
    * @param body the action's JSON body; its `AppId` picks the budget
    * @param signal cancels waiting for budget or for a retry (a call in flight still completes)
-   * @param budgetWaitMs how long this call may wait for budget, instead of `rateLimit.maxWaitMs`
-   *   (bulk sends wait their turn rather than drop recipients)
+   * @param priority `bulk` for a fan-out recipient or a batch chunk: it waits behind single sends,
+   *   for as long as its turn takes, rather than being refused (see `BudgetPriority`)
    */
   async dispatch<TResult>(
     action: MessagingAction,
     body: { readonly AppId: string } & Readonly<Record<string, unknown>>,
     signal?: AbortSignal,
-    budgetWaitMs?: number,
+    priority?: BudgetPriority,
   ): Promise<OpenApiSuccess<TResult>> {
     const started = performance.now();
     // With at-least-once retries, an earlier attempt may have delivered: a later refusal must not
@@ -43,7 +44,7 @@ export class RtcDispatcher {
     for (let attempt = 1; ; attempt++) {
       try {
         // Not `await this.budget?.acquire(…)`: without a budget that would still cost a turn.
-        if (this.budget) await this.budget.acquire(body.AppId, signal, budgetWaitMs);
+        if (this.budget) await this.budget.acquire(body.AppId, { signal, priority });
         return await this.client.call<TResult>(action, body);
       } catch (error) {
         if (error instanceof RtcError && error.outcome === 'unknown') mayHaveDelivered = error;

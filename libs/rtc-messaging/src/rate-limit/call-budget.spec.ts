@@ -163,7 +163,7 @@ describe('CallBudget', () => {
     // The budget's own 300 ms cannot reach the next unit at t≈1000; a call's 5 s can.
     await expect(b.acquire('app')).rejects.toBeInstanceOf(RtcRateLimitedError);
     let granted = false;
-    const patient = b.acquire('app', undefined, 5_000).then(() => (granted = true));
+    const patient = b.acquire('app', { maxWaitMs: 5_000 }).then(() => (granted = true));
     await jest.advanceTimersByTimeAsync(900);
     expect(granted).toBe(false);
     await jest.advanceTimersByTimeAsync(200);
@@ -174,7 +174,7 @@ describe('CallBudget', () => {
   it('refuses at once a call whose own wait is too short for the next unit', async () => {
     const b = budget(memory, { perSecond: 2, safetyMarginMs: 0, maxWaitMs: 5_000 });
     await Promise.all([b.acquire('app'), b.acquire('app')]);
-    const error = await b.acquire('app', undefined, 50).catch((e: unknown) => e);
+    const error = await b.acquire('app', { maxWaitMs: 50 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RtcRateLimitedError);
     expect((error as RtcRateLimitedError).upstream).toBeUndefined();
     expect(b.queued('app')).toBe(0);
@@ -252,7 +252,7 @@ describe('CallBudget', () => {
     await Promise.all([b.acquire('app'), b.acquire('app')]);
     const controller = new AbortController();
     const order: string[] = [];
-    const aborted = b.acquire('app', controller.signal).catch((e: unknown) => e);
+    const aborted = b.acquire('app', { signal: controller.signal }).catch((e: unknown) => e);
     const next = b.acquire('app').then(() => order.push('next'));
     const last = b.acquire('app').then(() => order.push('last'));
 
@@ -273,8 +273,123 @@ describe('CallBudget', () => {
     const b = budget(store);
     const controller = new AbortController();
     controller.abort('gone');
-    await expect(b.acquire('app', controller.signal)).rejects.toBe('gone');
+    await expect(b.acquire('app', { signal: controller.signal })).rejects.toBe('gone');
     expect(store.calls).toHaveLength(0);
+  });
+
+  describe('interactive and bulk callers', () => {
+    it('answers every interactive caller by its own deadline, wherever it stands', async () => {
+      // 2/s: two at once, then one per ~1000 ms. Two patient callers, then one that waits 300 ms.
+      const b = budget(memory, { perSecond: 2, safetyMarginMs: 0, maxWaitMs: 60_000 });
+      await Promise.all([b.acquire('app'), b.acquire('app')]);
+      const patient = [track(b.acquire('app')), track(b.acquire('app'))];
+      const hasty = track(b.acquire('app', { maxWaitMs: 300 }));
+
+      await jest.advanceTimersByTimeAsync(301);
+      expect(hasty.error).toBeInstanceOf(RtcRateLimitedError);
+      expect(patient.map((p) => p.settled)).toEqual([false, false]);
+      await jest.advanceTimersByTimeAsync(2_000);
+      expect(patient).toEqual([{ settled: true }, { settled: true }]);
+    });
+
+    it('serves an interactive caller before the bulk callers that came first', async () => {
+      const b = budget(memory, { perSecond: 2, safetyMarginMs: 0, maxWaitMs: 5_000 });
+      await Promise.all([b.acquire('app'), b.acquire('app')]);
+      const order: string[] = [];
+      const bulk = [1, 2].map((i) =>
+        b.acquire('app', { priority: 'bulk' }).then(() => order.push(`bulk ${i}`)),
+      );
+      await jest.advanceTimersByTimeAsync(100);
+      const single = b.acquire('app').then(() => order.push('single'));
+
+      await jest.advanceTimersByTimeAsync(5_000);
+      await Promise.all([...bulk, single]);
+      expect(order).toEqual(['single', 'bulk 1', 'bulk 2']);
+    });
+
+    it('never refuses a bulk caller for time or a full queue; it waits its turn', async () => {
+      // maxQueued 2 and maxWaitMs 100 would refuse most of these callers were they interactive.
+      const b = budget(memory, { perSecond: 5, safetyMarginMs: 0, maxQueued: 2, maxWaitMs: 100 });
+      const bulk = Array.from({ length: 12 }, () => track(b.acquire('app', { priority: 'bulk' })));
+      expect(b.queued('app')).toBe(12);
+
+      await jest.advanceTimersByTimeAsync(3_000);
+      expect(bulk.every((c) => c.settled && c.error === undefined)).toBe(true);
+      expect(b.queued('app')).toBe(0);
+      expect(jest.getTimerCount()).toBe(0);
+    });
+
+    it('lets a bulk caller give up on its signal only', async () => {
+      const b = budget(memory, { perSecond: 1, safetyMarginMs: 0 });
+      await b.acquire('app');
+      const controller = new AbortController();
+      const waiting = track(b.acquire('app', { priority: 'bulk', signal: controller.signal }));
+      await jest.advanceTimersByTimeAsync(500);
+      expect(waiting.settled).toBe(false);
+      controller.abort(new Error('run cancelled'));
+      await jest.advanceTimersByTimeAsync(0);
+      expect(waiting.error).toEqual(new Error('run cancelled'));
+      expect(b.queued('app')).toBe(0);
+    });
+
+    it('keeps bulk callers through a store failure and serves them once it answers again', async () => {
+      const store = new FlakyStore(memory);
+      const b = budget(store, { perSecond: 5, safetyMarginMs: 0 });
+      store.failing = true;
+      const single = b.acquire('app').catch((e: unknown) => e);
+      const bulk = Array.from({ length: 3 }, () => track(b.acquire('app', { priority: 'bulk' })));
+      expect(await single).toBeInstanceOf(RtcBudgetUnavailableError);
+      await jest.advanceTimersByTimeAsync(5_000);
+      expect(bulk.map((c) => c.settled)).toEqual([false, false, false]);
+      // Asked again about once a second, not in a loop.
+      expect(store.calls.length).toBeLessThanOrEqual(8);
+
+      store.failing = false;
+      await jest.advanceTimersByTimeAsync(2_000);
+      expect(bulk).toEqual([{ settled: true }, { settled: true }, { settled: true }]);
+      expect(b.storeState).toBe('shared');
+    });
+
+    it('asks a store that hung again for its bulk callers, ignoring the takes it never answered', async () => {
+      let hang = true;
+      const store: RateLimitStore = {
+        tryTake: (key, rate) => (hang ? new Promise(() => undefined) : memory.tryTake(key, rate)),
+      };
+      const b = budget(store, { maxWaitMs: 1_000 });
+      const bulk = track(b.acquire('app', { priority: 'bulk' }));
+      await jest.advanceTimersByTimeAsync(10_000);
+      expect(bulk.settled).toBe(false);
+      hang = false;
+      await jest.advanceTimersByTimeAsync(3_000);
+      expect(bulk).toEqual({ settled: true });
+    });
+
+    it('gives interactive callers precedence across instances sharing a store', async () => {
+      // Instance A keeps the shared budget saturated with bulk work; instance B sends one message.
+      const a = budget(memory, { perSecond: 500 });
+      const b = budget(memory, { perSecond: 500 });
+      let bulkGranted = 0;
+      const keepBusy = async () => {
+        for (;;) {
+          await a.acquire('app', { priority: 'bulk' }).catch(() => undefined);
+          if (++bulkGranted >= 2_000) return;
+        }
+      };
+      const runs = Array.from({ length: 64 }, keepBusy);
+      await jest.advanceTimersByTimeAsync(1_000);
+
+      const waits: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const asked = Date.now();
+        const single = b.acquire('app').then(() => waits.push(Date.now() - asked));
+        await jest.advanceTimersByTimeAsync(50);
+        await single;
+      }
+      // Granted in the same millisecond: bulk takes always leave the unit interactive ones ask for.
+      expect(waits).toEqual(Array.from({ length: 20 }, () => 0));
+      await a.close();
+      await Promise.all(runs);
+    });
   });
 
   describe("when the store fails, with onStoreError 'fail-closed' (the default)", () => {

@@ -3,7 +3,7 @@ import { RtcConfigurationError } from '../errors/rtc-configuration.error';
 import { RtcRateLimitedError } from '../errors/rtc-rate-limited.error';
 import { MESSAGING_CALLS_PER_SECOND } from '../rtc-openapi.constants';
 import { FallbackRateLimitStore } from './fallback-rate-limit.store';
-import { paceFor } from './gcra';
+import { bulkRateOf, paceFor } from './gcra';
 import { GcraRate, RateLimitStore, TakeResult } from './rate-limit-store.interface';
 
 /** Which store paces calls: the shared one, the local fallback, or none (calls fail closed). */
@@ -47,12 +47,18 @@ const MAX_TAKES_IN_FLIGHT = 32;
  */
 const STORE_ANSWER_GRACE_MS = 1_000;
 
+/** How soon bulk callers ask a store that failed (or hung) again, in ms. */
+const STORE_RETRY_MS = 1_000;
+
 interface CommonOptions {
   /** Calls per second allowed over all instances sharing the store; defaults to 500. */
   perSecond?: number;
   /** Longest a caller waits for budget before `RtcRateLimitedError`, in ms; defaults to 1000. */
   maxWaitMs?: number;
-  /** Most callers waiting per key; one more fails at once with `RtcRateLimitedError`; default 1000. */
+  /**
+   * Most interactive callers waiting per key; one more fails at once with `RtcRateLimitedError`;
+   * default 1000. Bulk callers are not counted: their callers bound them (see `BudgetPriority`).
+   */
   maxQueued?: number;
   /**
    * Added to the upstream's 1 s window, in ms; defaults to 30.
@@ -115,34 +121,76 @@ export type CallBudgetOptions = CommonOptions &
       }
   );
 
+/**
+ * Who waits for a unit. Interactive callers (a single send a user waits for) are served before
+ * bulk callers (a fan-out recipient, a batch chunk): a user-facing message never queues behind a
+ * campaign. Interactive callers wait at most their `maxWaitMs` and count against `maxQueued`;
+ * bulk callers wait their turn however long it takes (or until their signal aborts): their callers
+ * bound how many wait (a fan-out holds at most `concurrency`), so that is where the backpressure
+ * lives, not in a refusal.
+ */
+export type BudgetPriority = 'interactive' | 'bulk';
+
+/** Options of one `CallBudget.acquire`. */
+export interface AcquireOptions {
+  /** Stops waiting: the call rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+  /** `interactive` (the default) or `bulk`; see `BudgetPriority`. */
+  readonly priority?: BudgetPriority;
+  /** An interactive caller's longest wait, instead of the budget's `maxWaitMs`; in ms. */
+  readonly maxWaitMs?: number;
+}
+
 interface Waiter {
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
-  /** A waiter still waiting after this time (by `now`) fails. */
+  /** An interactive waiter still waiting after this time (by `now`) fails; bulk: `Infinity`. */
   readonly deadline: number;
   readonly signal?: AbortSignal;
   readonly onAbort?: () => void;
 }
 
-/** The callers of one key, served in arrival order. */
+/** The callers of one key, each class served in arrival order, interactive first. */
 interface KeyQueue {
   /** A `Set` keeps insertion order and deletes an aborted waiter in O(1). */
-  readonly waiters: Set<Waiter>;
+  readonly interactive: Set<Waiter>;
+  readonly bulk: Set<Waiter>;
+  /**
+   * Whether the interactive deadlines grow with arrival order (the budget's own `maxWaitMs` for
+   * all): then the head has the earliest deadline, and a check of the head and the last waiter
+   * stands for the whole queue. A caller with a shorter wait of its own clears it until the
+   * queue empties, and the checks walk the queue instead.
+   */
+  deadlinesInOrder: boolean;
+  lastDeadline: number;
   inFlight: number;
   /** Takes allowed in flight: one after a refusal, one more per grant (like TCP slow start). */
   window: number;
-  /** No take before this time: the store said none is granted earlier. */
+  /** No take at the full rate before this time: the store said none is granted earlier. */
   blockedUntil: number;
+  /** No take at the bulk rate before this time (it is at least `blockedUntil` in effect). */
+  bulkBlockedUntil: number;
+  /** When a take went out with none in flight, or the store last answered one. */
+  lastStoreActivity: number;
+  /** Bumped when the store's takes are given up on (it hung): their late answers are ignored. */
+  generation: number;
   timer?: NodeJS.Timeout;
   timerAt: number;
 }
 
 /**
  * Paces calls so the upstream's limit (calls in any sliding second) is never exceeded: `acquire`
- * resolves once the call may go out. When the budget is spent, callers wait in arrival order
- * (per key) for at most `maxWaitMs`, woken by one timer per key set for the moment the store says
- * a unit frees (no polling); a caller that cannot be served in time, or finds `maxQueued` callers
- * already waiting, fails at once with `RtcRateLimitedError` saying when to retry.
+ * resolves once the call may go out. When the budget is spent, callers wait, interactive callers
+ * before bulk ones and each class in arrival order (per key), woken by one timer per key set for
+ * the moment the store says a unit frees (no polling). An interactive caller that cannot be served
+ * by its deadline fails with `RtcRateLimitedError` saying when to retry: at once when that is
+ * already clear, at the latest at its deadline, wherever it stands in the queue; one that finds
+ * `maxQueued` interactive callers already waiting fails at once. A bulk caller is never refused
+ * for time: it waits, and it outlives a failing store, which it asks again every second.
+ *
+ * Precedence also holds across instances sharing a store: bulk takes ask for one unit of burst
+ * fewer than interactive ones (see `bulkRateOf`), so an interactive take finds a unit free even
+ * while bulk work on every instance keeps the budget saturated.
  *
  * The store decides; with a Redis store, every instance sharing it shares one budget. The store
  * passed in stays the caller's to close.
@@ -157,6 +205,8 @@ export class CallBudget {
   /** How long the cold pace lasts, and how long without a grant makes the budget cold again. */
   private readonly coldSpanMs: number;
   private readonly idleMs: number;
+  /** Takes in flight with no answer for longer than this mean the store hung. */
+  private readonly storeSilenceMs: number;
   private lastGrantAt = -Infinity;
   private coldUntil = -Infinity;
   /** This instance's pace while the local fallback decides. */
@@ -186,6 +236,7 @@ export class CallBudget {
 
     this.maxWaitMs = o.maxWaitMs;
     this.maxQueued = o.maxQueued;
+    this.storeSilenceMs = o.maxWaitMs + STORE_ANSWER_GRACE_MS;
     const windowMs = UPSTREAM_WINDOW_MS + o.safetyMarginMs;
     this.rate = paceFor(o.perSecond, windowMs);
     // A window's grants may arrive within `windowMs + coldStartMs` of each other: pace for that.
@@ -204,8 +255,15 @@ export class CallBudget {
       const localRate = paceFor(share, windowMs);
       const localColdRate = paceFor(share, windowMs + o.coldStartMs);
       this.localRate = localRate;
+      // Every rate a take may ask for, and this instance's share of it.
+      const localRates = new Map<GcraRate, GcraRate>([
+        [this.rate, localRate],
+        [this.coldRate, localColdRate],
+        [this.bulkRate(this.rate), bulkRateOf(localRate)],
+        [this.bulkRate(this.coldRate), bulkRateOf(localColdRate)],
+      ]);
       this.fallback = new FallbackRateLimitStore(store, {
-        localRateOf: (rate) => (rate === this.coldRate ? localColdRate : localRate),
+        localRateOf: (rate) => localRates.get(rate) ?? localRate,
         guardMs: windowMs,
         probeIntervalMs: options.probeIntervalMs,
         now: this.now,
@@ -222,29 +280,33 @@ export class CallBudget {
     return this.state;
   }
 
-  /** Callers of `key` waiting (or being granted) right now. */
+  /** Callers of `key` waiting (or being granted) right now, interactive and bulk. */
   queued(key: string): number {
-    return this.queues.get(key)?.waiters.size ?? 0;
+    const queue = this.queues.get(key);
+    return queue ? queue.interactive.size + queue.bulk.size : 0;
   }
 
   /**
-   * Resolves when one call for `key` may go out. Rejects with `RtcRateLimitedError` when it cannot
-   * within `maxWaitMs` (the budget's, unless this call gives its own) or the queue is full, with
-   * `RtcBudgetUnavailableError` when the store fails and the budget fails closed (or is closed),
-   * and with the signal's reason when aborted.
+   * Resolves when one call for `key` may go out. An interactive caller (the default) rejects with
+   * `RtcRateLimitedError` when it cannot go within its `maxWaitMs` or `maxQueued` interactive
+   * callers already wait, and with `RtcBudgetUnavailableError` when the store fails and the budget
+   * fails closed. A bulk caller waits for its turn. Both reject with `RtcBudgetUnavailableError`
+   * once the budget is closed, and with the signal's reason when aborted.
    */
-  acquire(key: string, signal?: AbortSignal, maxWaitMs = this.maxWaitMs): Promise<void> {
+  acquire(key: string, options: AcquireOptions = {}): Promise<void> {
+    const { signal, priority = 'interactive', maxWaitMs = this.maxWaitMs } = options;
     if (this.closed) return Promise.reject(new RtcBudgetUnavailableError('the budget is closed'));
     if (signal?.aborted) return Promise.reject(signal.reason);
 
+    const bulk = priority === 'bulk';
     const now = this.now();
-    const deadline = now + maxWaitMs;
+    const deadline = bulk ? Infinity : now + maxWaitMs;
     const existing = this.queues.get(key);
-    if (existing && existing.waiters.size >= this.maxQueued) {
-      return Promise.reject(new RtcRateLimitedError(this.drainEstimate(existing, now)));
-    }
-    if (existing) {
-      const earliest = this.earliestGrant(existing, existing.waiters.size, now);
+    if (existing && !bulk) {
+      if (existing.interactive.size >= this.maxQueued) {
+        return Promise.reject(new RtcRateLimitedError(this.drainEstimate(existing, now)));
+      }
+      const earliest = this.earliestGrant(existing, existing.interactive.size, now);
       // Those ahead cannot all be served before this caller would give up: tell it now.
       if (deadline < earliest) {
         return Promise.reject(new RtcRateLimitedError(retryAfter(earliest - now)));
@@ -255,7 +317,13 @@ export class CallBudget {
     return new Promise<void>((resolve, reject) => {
       const onAbort = signal && (() => this.settle(queue, waiter, signal.reason));
       const waiter: Waiter = { resolve, reject, deadline, signal, onAbort };
-      queue.waiters.add(waiter);
+      if (bulk) {
+        queue.bulk.add(waiter);
+      } else {
+        if (deadline < queue.lastDeadline) queue.deadlinesInOrder = false;
+        queue.lastDeadline = Math.max(queue.lastDeadline, deadline);
+        queue.interactive.add(waiter);
+      }
       signal?.addEventListener('abort', onAbort!, { once: true });
       this.pump(key, queue);
     });
@@ -266,9 +334,9 @@ export class CallBudget {
     if (this.closed) return;
     this.closed = true;
     for (const queue of this.queues.values()) {
-      if (queue.timer) clearTimeout(queue.timer);
+      this.disarm(queue);
       const error = new RtcBudgetUnavailableError('the budget is closed');
-      for (const waiter of queue.waiters) this.settle(queue, waiter, error);
+      for (const waiter of [...queue.interactive, ...queue.bulk]) this.settle(queue, waiter, error);
     }
     this.queues.clear();
     await this.fallback?.close();
@@ -277,80 +345,138 @@ export class CallBudget {
   private queueOf(key: string): KeyQueue {
     let queue = this.queues.get(key);
     if (!queue) {
-      queue = { waiters: new Set(), inFlight: 0, window: 1, blockedUntil: -Infinity, timerAt: 0 };
+      queue = {
+        interactive: new Set(),
+        bulk: new Set(),
+        deadlinesInOrder: true,
+        lastDeadline: -Infinity,
+        inFlight: 0,
+        window: 1,
+        blockedUntil: -Infinity,
+        bulkBlockedUntil: -Infinity,
+        lastStoreActivity: -Infinity,
+        generation: 0,
+        timerAt: 0,
+      };
       this.queues.set(key, queue);
     }
     return queue;
   }
 
-  /** Starts as many takes as the queue and the window allow, or sets the key's timer. */
+  /** Starts as many takes as the queue and the window allow, and sets the key's timer. */
   private pump(key: string, queue: KeyQueue): void {
     if (this.closed) return;
     const now = this.now();
-    if (now < queue.blockedUntil) {
-      this.arm(key, queue, queue.blockedUntil, now);
-      return;
+    const interactive = queue.interactive.size > 0;
+    const waiting = queue.interactive.size + queue.bulk.size;
+    // Interactive callers may take the unit that bulk takes leave (see `bulkRateOf`).
+    const blockedUntil = interactive
+      ? queue.blockedUntil
+      : Math.max(queue.blockedUntil, queue.bulkBlockedUntil);
+    if (now >= blockedUntil) {
+      while (queue.inFlight < queue.window && queue.inFlight < waiting) this.take(key, queue, now);
     }
-    while (queue.inFlight < queue.window && queue.inFlight < queue.waiters.size) {
-      queue.inFlight++;
-      this.store.tryTake(key, this.paceAt(now)).then(
-        (result) => this.onTaken(key, queue, result),
-        (error: unknown) => this.onStoreError(key, queue, error),
-      );
-    }
-    const head = first(queue.waiters);
-    if (head && queue.inFlight > 0) {
-      this.arm(key, queue, head.deadline + STORE_ANSWER_GRACE_MS, now);
-    } else if (!head && queue.inFlight === 0) {
+    if (waiting === 0 && queue.inFlight === 0) {
       this.disarm(queue);
       this.queues.delete(key);
+      return;
     }
+    // One timer for whatever comes first: the unit the store said frees, the head's deadline, or
+    // the moment silence from the store means it hung. (+1: these fail strictly after the time.)
+    let at = now < blockedUntil ? blockedUntil : Infinity;
+    if (queue.inFlight > 0) at = Math.min(at, queue.lastStoreActivity + this.storeSilenceMs + 1);
+    const deadline = this.earliestDeadline(queue);
+    if (deadline < Infinity) {
+      at = Math.min(at, queue.inFlight > 0 ? deadline + STORE_ANSWER_GRACE_MS + 1 : deadline + 1);
+    }
+    if (at < Infinity) this.arm(key, queue, at, now);
+    else this.disarm(queue);
   }
 
-  private onTaken(key: string, queue: KeyQueue, result: TakeResult): void {
+  /** One take at the rate of the best class waiting; its grant goes to whoever is first then. */
+  private take(key: string, queue: KeyQueue, now: number): void {
+    if (queue.inFlight === 0) queue.lastStoreActivity = now;
+    queue.inFlight++;
+    const bulk = queue.interactive.size === 0;
+    const rate = bulk ? this.bulkRate(this.paceAt(now)) : this.paceAt(now);
+    const generation = queue.generation;
+    this.store.tryTake(key, rate).then(
+      (result) => {
+        if (generation === queue.generation) this.onTaken(key, queue, bulk, result);
+      },
+      (error: unknown) => {
+        if (generation === queue.generation) this.onStoreError(key, queue, error);
+      },
+    );
+  }
+
+  private onTaken(key: string, queue: KeyQueue, bulk: boolean, result: TakeResult): void {
     queue.inFlight--;
     if (this.closed) return;
+    const now = this.now();
+    queue.lastStoreActivity = now;
     if (this.failClosed) this.setState('shared');
     if (result.granted) {
-      this.lastGrantAt = this.now();
+      this.lastGrantAt = now;
       queue.window = Math.min(MAX_TAKES_IN_FLIGHT, queue.window + 1);
-      // Grants are not tied to the caller whose turn started the take: the oldest caller gets it,
+      // Grants are not tied to the caller whose turn started the take: the first caller gets it,
       // which keeps the order even when a caller in between was aborted.
-      const head = first(queue.waiters);
+      const head = first(queue.interactive) ?? first(queue.bulk);
       if (head) this.settle(queue, head);
     } else {
       queue.window = 1;
-      const now = this.now();
       // The store's answer drives the key's timer: GCRA grants again exactly then (unless another
       // instance takes that unit first), so waiting for it loses no throughput.
-      queue.blockedUntil = Math.max(queue.blockedUntil, now + result.retryAfterMs);
-      this.failHopeless(queue, now);
+      const until = now + result.retryAfterMs;
+      if (bulk) queue.bulkBlockedUntil = Math.max(queue.bulkBlockedUntil, until);
+      else queue.blockedUntil = Math.max(queue.blockedUntil, until);
     }
+    this.failHopeless(queue, now);
     this.pump(key, queue);
   }
 
   private onStoreError(key: string, queue: KeyQueue, error: unknown): void {
     queue.inFlight--;
     if (this.closed) return;
+    const now = this.now();
+    queue.lastStoreActivity = now;
     this.setState('unavailable', error);
-    // The store serves every caller of the key alike, so they all fail now rather than one by one.
-    const failure = new RtcBudgetUnavailableError('the rate-limit store failed', { cause: error });
-    for (const waiter of queue.waiters) this.settle(queue, waiter, failure);
+    this.storeFailed(queue, now, error, 'the rate-limit store failed');
     this.pump(key, queue);
   }
 
   /**
-   * Fails, at once, the waiters that cannot be granted before their deadline at the pace in force.
-   * Deadlines grow with arrival order, and so do the earliest grants: when the head can wait for
-   * the last waiter's earliest grant, everybody can, which spares a walk through the queue on
-   * nearly every refusal.
+   * The store cannot decide for the key. It serves every caller alike, so the interactive callers
+   * all fail now rather than one by one; bulk callers stay, and the store is asked again later.
+   */
+  private storeFailed(queue: KeyQueue, now: number, cause: unknown, message: string): void {
+    const failure = new RtcBudgetUnavailableError(
+      message,
+      cause === undefined ? undefined : { cause },
+    );
+    for (const waiter of queue.interactive) this.settle(queue, waiter, failure);
+    queue.bulkBlockedUntil = Math.max(queue.bulkBlockedUntil, now + STORE_RETRY_MS);
+  }
+
+  /**
+   * Fails, at once, the interactive waiters that cannot be granted before their deadline at the
+   * pace in force, and those whose deadline passed while the store was deciding. When the
+   * deadlines are in arrival order, so are the earliest grants: if the head can wait for the last
+   * waiter's earliest grant, everybody can, which spares a walk through the queue on nearly every
+   * answer.
    */
   private failHopeless(queue: KeyQueue, now: number): void {
-    const head = first(queue.waiters);
-    if (!head || head.deadline >= this.earliestGrant(queue, queue.waiters.size - 1, now)) return;
+    const head = first(queue.interactive);
+    if (!head) return;
+    if (
+      queue.deadlinesInOrder &&
+      head.deadline >= this.earliestGrant(queue, queue.interactive.size - 1, now)
+    ) {
+      return;
+    }
     let position = 0;
-    for (const waiter of queue.waiters) {
-      const earliest = this.earliestGrant(queue, position, now);
+    for (const waiter of queue.interactive) {
+      const earliest = Math.max(now, this.earliestGrant(queue, position, now));
       if (waiter.deadline < earliest) {
         this.settle(queue, waiter, new RtcRateLimitedError(retryAfter(earliest - now)));
       } else {
@@ -360,17 +486,26 @@ export class CallBudget {
   }
 
   /**
-   * The earliest the waiter at `position` (0 = head) of the key's queue can be granted, by the
-   * pace in force. After a grant, GCRA grants the k-th next one no earlier than `(k - burst)`
-   * intervals later, and after a refusal the k-th next one no earlier than `k` intervals after the
-   * refusal's time to retry; the takes in flight may still be granted earlier. A lower bound: the
-   * other instances sharing the store only make it later.
+   * The earliest the interactive waiter at `position` (0 = head) of the key's queue can be
+   * granted, by the pace in force. After a grant, GCRA grants the k-th next one no earlier than
+   * `(k - burst)` intervals later, and after a refusal the k-th next one no earlier than `k`
+   * intervals after the refusal's time to retry; the takes in flight may still be granted earlier.
+   * A lower bound: bulk callers come after, and the other instances sharing the store only make it
+   * later.
    */
   private earliestGrant(queue: KeyQueue, position: number, now: number): number {
     const { intervalMs, burst } = this.currentRate();
     const ahead = position - queue.inFlight;
     if (now < queue.blockedUntil) return queue.blockedUntil + Math.max(0, ahead) * intervalMs;
     return now + Math.max(0, ahead - burst) * intervalMs;
+  }
+
+  /** The earliest deadline of the key's interactive waiters (`Infinity` when there are none). */
+  private earliestDeadline(queue: KeyQueue): number {
+    if (queue.deadlinesInOrder) return first(queue.interactive)?.deadline ?? Infinity;
+    let earliest = Infinity;
+    for (const waiter of queue.interactive) earliest = Math.min(earliest, waiter.deadline);
+    return earliest;
   }
 
   /** Sets the key's one timer for `at`, unless it is already set for then. */
@@ -390,20 +525,36 @@ export class CallBudget {
   private onTimer(key: string, queue: KeyQueue): void {
     queue.timer = undefined;
     const now = this.now();
-    for (const waiter of queue.waiters) {
-      if (waiter.deadline + STORE_ANSWER_GRACE_MS >= now) break;
-      this.settle(
-        queue,
-        waiter,
-        new RtcBudgetUnavailableError('the rate-limit store did not answer'),
-      );
+    if (queue.inFlight > 0 && now - queue.lastStoreActivity > this.storeSilenceMs) {
+      // The store hung: its takes will never answer (or too late to matter); ask it anew later.
+      queue.generation++;
+      queue.inFlight = 0;
+      queue.window = 1;
+      this.storeFailed(queue, now, undefined, 'the rate-limit store did not answer');
+    }
+    for (const waiter of queue.interactive) {
+      if (waiter.deadline >= now) continue;
+      if (queue.inFlight === 0) {
+        // Nothing in flight can grant it now: its turn is at least the pace's next unit away.
+        this.settle(queue, waiter, new RtcRateLimitedError(this.drainEstimate(queue, now)));
+      } else if (waiter.deadline + STORE_ANSWER_GRACE_MS < now) {
+        this.settle(
+          queue,
+          waiter,
+          new RtcBudgetUnavailableError('the rate-limit store did not answer'),
+        );
+      }
     }
     this.pump(key, queue);
   }
 
   /** Removes `waiter` and resolves it, or rejects it with `error`. */
   private settle(queue: KeyQueue, waiter: Waiter, error?: unknown): void {
-    if (!queue.waiters.delete(waiter)) return;
+    if (!queue.interactive.delete(waiter) && !queue.bulk.delete(waiter)) return;
+    if (queue.interactive.size === 0) {
+      queue.deadlinesInOrder = true;
+      queue.lastDeadline = -Infinity;
+    }
     if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
     if (error === undefined) waiter.resolve();
     else waiter.reject(error);
@@ -422,6 +573,14 @@ export class CallBudget {
     return now < this.coldUntil ? this.coldRate : this.rate;
   }
 
+  /** The bulk variant of one of the budget's rates, made once (the fallback maps rates by identity). */
+  private readonly bulkRates = new Map<GcraRate, GcraRate>();
+  private bulkRate(rate: GcraRate): GcraRate {
+    let bulk = this.bulkRates.get(rate);
+    if (!bulk) this.bulkRates.set(rate, (bulk = bulkRateOf(rate)));
+    return bulk;
+  }
+
   /**
    * A lower bound of the pace this instance is held to now (the cold pace is slower): its local
    * share while the fallback decides.
@@ -431,11 +590,11 @@ export class CallBudget {
   }
 
   /**
-   * How long the callers already waiting need, at best, to be served, at the pace in force (one
-   * interval each after the store's time to retry): a full queue's hint.
+   * How long the interactive callers already waiting need, at best, to be served, at the pace in
+   * force (one interval each after the store's time to retry): a full queue's hint.
    */
   private drainEstimate(queue: KeyQueue, now: number): number {
-    return retryAfter(this.earliestGrant(queue, queue.waiters.size, now) - now);
+    return retryAfter(this.earliestGrant(queue, queue.interactive.size, now) - now);
   }
 
   private setState(state: BudgetStoreState, error?: unknown): void {

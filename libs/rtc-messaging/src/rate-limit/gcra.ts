@@ -53,3 +53,15 @@ export function gcraTake(tat: number | undefined, now: number, rate: GcraRate): 
   if (now >= allowAt) return { granted: true, tat: Math.max(tat ?? now, now) + rate.intervalMs };
   return { granted: false, retryAfterMs: Math.max(1, Math.ceil(allowAt - now)) };
 }
+
+/**
+ * The rate bulk takes ask for: the same interval with one unit of burst fewer (when there are at
+ * least two), so that while bulk work keeps a key busy its TAT stays at least one interval short
+ * of what the full rate allows, and an interactive take, which asks for the full rate, is granted
+ * at once, on whichever instance it comes from. Bulk work loses nothing of the sustained pace,
+ * only one unit of the lateness the burst absorbs (see `paceFor`). With a burst of one there is
+ * no unit to spare: precedence then holds within each instance only.
+ */
+export function bulkRateOf(rate: GcraRate): GcraRate {
+  return rate.burst >= 2 ? { intervalMs: rate.intervalMs, burst: rate.burst - 1 } : rate;
+}

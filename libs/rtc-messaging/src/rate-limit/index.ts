@@ -1,5 +1,5 @@
 export { GcraRate, RateLimitStore, TakeResult } from './rate-limit-store.interface';
-export { paceFor } from './gcra';
+export { bulkRateOf, paceFor } from './gcra';
 export { MemoryRateLimitStore, MemoryRateLimitStoreOptions } from './memory-rate-limit.store';
 export {
   DEFAULT_BUDGET_KEY_PREFIX,
@@ -9,6 +9,8 @@ export {
   RedisRateLimitStoreOptions,
 } from './redis-rate-limit.store';
 export {
+  AcquireOptions,
+  BudgetPriority,
   BudgetStoreState,
   CALL_BUDGET_DEFAULTS,
   CallBudget,

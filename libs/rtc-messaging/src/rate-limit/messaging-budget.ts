@@ -5,7 +5,7 @@ import type {
   ResolvedRateLimitOptions,
   ResolvedRtcMessagingOptions,
 } from '../rtc-messaging.options';
-import { BudgetStoreState, CallBudget } from './call-budget';
+import { AcquireOptions, BudgetStoreState, CallBudget } from './call-budget';
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
 import { RateLimitStore } from './rate-limit-store.interface';
 import { RedisRateLimitStore } from './redis-rate-limit.store';
@@ -20,11 +20,17 @@ export class MessagingBudget implements OnApplicationShutdown {
 
   /**
    * Resolves when a call to `appId` may go out.
-   * @throws RtcRateLimitedError when it cannot within `maxWaitMs`, or too many calls wait
+   * @throws RtcRateLimitedError when an interactive call cannot go within `maxWaitMs`, or too many
+   *   interactive calls wait
    * @throws RtcBudgetUnavailableError when Redis is unreachable and the budget fails closed
    */
-  acquire(appId: string, signal?: AbortSignal, maxWaitMs?: number): Promise<void> {
-    return this.budget.acquire(this.keyOf(appId), signal, maxWaitMs);
+  acquire(appId: string, options?: AcquireOptions): Promise<void> {
+    return this.budget.acquire(this.keyOf(appId), options);
+  }
+
+  /** Callers of `appId` waiting for budget right now, interactive and bulk. */
+  queued(appId: string): number {
+    return this.budget.queued(this.keyOf(appId));
   }
 
   /** Which store paces calls now: `shared` (Redis or memory), `local` fallback, or `unavailable`. */

@@ -6,7 +6,6 @@ import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';
 import { MAX_BATCH_RECIPIENTS, MessagingAction } from '../rtc-openapi.constants';
 import { MessagingResult } from '../transport';
 import type { RtcSendResult } from '../unicast/send-unicast.dto';
-import { BULK_BUDGET_WAIT_MS } from '../unicast/budget-patience';
 import { describeFailure } from '../unicast/send-status';
 import { validateInput } from '../validation';
 import { batchRanges } from './batch-chunks';
@@ -121,8 +120,8 @@ export class RoomMessagingService {
    * After that the method does not throw: each call's outcome is reported in its chunk, and a
    * failed chunk does not stop the ones after it. Ids are sent as given (duplicates included).
    *
-   * Each chunk waits its turn for the shared budget (up to a minute) rather than being refused
-   * when other traffic takes most of it.
+   * Each chunk is bulk work for the shared budget: it waits behind single sends, for as long as
+   * its turn takes, rather than being refused when other traffic takes most of the budget.
    *
    * Cancelling (`signal`) leaves the chunks not yet sent `refused` (reason `cancelled before it
    * was sent`) and `cancelled: true`; a call already on the wire completes.
@@ -168,7 +167,7 @@ export class RoomMessagingService {
           'BatchSendRoomUnicast',
           { ...common, To: ids, Binary, Message: dto.message },
           this.dispatchSignal(signal),
-          BULK_BUDGET_WAIT_MS,
+          'bulk',
         );
         chunk = { start, end, to: ids, status: 'sent', requestId };
       } catch (error) {

@@ -7,7 +7,6 @@ import { RtcOpenApiClient } from '../transport';
 import type { FanOutResult } from './fan-out.types';
 import { CANCELLED_REASON } from './send-status';
 import { UnicastService } from './unicast.service';
-import { BULK_BUDGET_WAIT_MS } from './budget-patience';
 
 describe('UnicastService.sendToMany', () => {
   let moduleRef: TestingModule | undefined;
@@ -184,6 +183,41 @@ describe('UnicastService.sendToMany', () => {
     );
   });
 
+  describe('under the shared call budget', () => {
+    it('never refuses a recipient because the budget is busy: concurrent runs wait their turn', async () => {
+      // 200 callers waiting at once, four times maxQueued: interactive callers would be refused.
+      const unicast = await unicastWith({ rateLimit: { perSecond: 1_000, maxQueued: 50 } });
+      const runs = await Promise.all(
+        ['a', 'b'].map((run) =>
+          unicast.sendToMany(
+            Array.from({ length: 600 }, (_, i) => `${run}_${i}`),
+            'hi',
+            { concurrency: 100 },
+          ),
+        ),
+      );
+      for (const summary of runs) {
+        expect(summary).toMatchObject({ done: 600, sent: 600, refused: 0, unknown: 0 });
+      }
+      expect(call).toHaveBeenCalledTimes(1_200);
+    });
+
+    it('lets a single send go ahead of a fan-out that saturates the budget', async () => {
+      const unicast = await unicastWith({ rateLimit: { perSecond: 100, maxWaitMs: 200 } });
+      const fanOut = unicast.sendToMany(
+        Array.from({ length: 150 }, (_, i) => `user_${i}`),
+        'campaign',
+        { concurrency: 100 },
+      );
+      // Once the fan-out's callers fill the queue, a user-facing message still gets the next unit.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await expect(unicast.sendText('vip', 'your code is 1234')).resolves.toMatchObject({
+        requestId: 'req-vip',
+      });
+      await expect(fanOut).resolves.toMatchObject({ sent: 150, refused: 0 });
+    });
+  });
+
   it('does not pass the signal down when unknown outcomes are retried', async () => {
     const unicast = await unicastWith({ retry: { unknownOutcome: true } });
     const dispatch = jest.spyOn(moduleRef!.get(RtcDispatcher), 'dispatch');
@@ -192,7 +226,7 @@ describe('UnicastService.sendToMany', () => {
       'SendUnicast',
       expect.any(Object),
       undefined,
-      BULK_BUDGET_WAIT_MS,
+      'bulk',
     );
   });
 });

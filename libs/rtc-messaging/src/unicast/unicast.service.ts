@@ -6,7 +6,6 @@ import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';
 import { RtcDispatcher } from '../dispatch/rtc-dispatcher';
 import { MessagingResult } from '../transport';
 import { IsRtcId, MessageContentDto, validateInput } from '../validation';
-import { BULK_BUDGET_WAIT_MS } from './budget-patience';
 import { fanOutArgumentViolations, runFanOut } from './fan-out';
 import type { FanOutSummary, SendToManyOptions } from './fan-out.types';
 import {
@@ -93,8 +92,9 @@ export class UnicastService {
    * the others are still sent. A failure is `unknown` when the message may have been delivered
    * (`RtcUnknownOutcomeError`), otherwise `refused`; the method itself does not throw for them.
    *
-   * A recipient waits its turn for the shared budget (up to a minute, `BULK_BUDGET_WAIT_MS`)
-   * rather than being refused when other traffic takes most of it.
+   * Each recipient is bulk work for the shared budget: it waits behind single sends, for as long
+   * as its turn takes, rather than being refused when other traffic takes most of the budget; at
+   * most `concurrency` wait at once, and no recipient is pulled while they do (backpressure).
    *
    * Cancelling (`signal`) stops pulling recipients; calls waiting for budget give up (`refused`)
    * and calls on the wire complete. Every recipient that was not reported through `onResult` was
@@ -151,7 +151,7 @@ export class UnicastService {
           'SendUnicast',
           { AppId, From, To: to, Binary, Message },
           dispatchSignal,
-          BULK_BUDGET_WAIT_MS,
+          'bulk',
         );
         return { requestId };
       },
