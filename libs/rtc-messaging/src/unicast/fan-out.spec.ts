@@ -394,6 +394,51 @@ describe('runFanOut', () => {
     expect(state.closed).toBe(true);
   });
 
+  it.each([
+    ['onResult throws', 'onResult'],
+    ['the iterable throws', 'iterable'],
+  ] as const)('cancels the calls still waiting for budget when %s', async (_, what) => {
+    const failure = new Error('audit log down');
+    // Like the budget: the first call goes out (once all four are pulled), the others wait until
+    // their signal fires.
+    let granted = 0;
+    const cancelled: string[] = [];
+    const send: FanOutSend = (to, _index, signal) =>
+      granted++ < 1
+        ? tick().then(() => ({ requestId: `req-${to}` }))
+        : new Promise((_resolve, reject) =>
+            signal!.addEventListener(
+              'abort',
+              () => {
+                cancelled.push(to);
+                reject(signal!.reason);
+              },
+              { once: true },
+            ),
+          );
+    function* recipients() {
+      yield* ids(4);
+      // Pulled once a slot frees: after the first call's result.
+      if (what === 'iterable') throw failure;
+    }
+    const results: FanOutResult[] = [];
+    const outcome = runFanOut(recipients(), send, {
+      concurrency: 4,
+      onResult: (r) => {
+        results.push(r);
+        if (what === 'onResult') throw failure;
+      },
+    }).catch((error: unknown) => error);
+
+    await expect(outcome).resolves.toBe(failure);
+    expect(cancelled).toEqual(['user_1', 'user_2', 'user_3']);
+    expect(results.filter((r) => r.status === 'refused').map((r) => r.reason)).toEqual([
+      CANCELLED_REASON,
+      CANCELLED_REASON,
+      CANCELLED_REASON,
+    ]);
+  });
+
   it('rethrows what the iterable throws, after reporting the calls in flight', async () => {
     const failure = new Error('cursor lost');
     async function* failing() {

@@ -151,10 +151,12 @@ export async function runFanOut(
     onResult,
     onProgress,
   } = options;
-  // Every call in flight listens on the signal (budget and retry waits): a per-run signal sized
-  // for them keeps Node from reporting a listener leak on the caller's own.
-  const link = callerSignal && linkSignal(callerSignal, concurrency);
-  const signal = link?.signal;
+  // Every call in flight listens on the run's signal (budget and retry waits). It fires when the
+  // caller's does, and when the run stops on an error, so that calls still waiting for budget
+  // give up instead of going out after the run has ended. Sized for them all, it also keeps Node
+  // from reporting a listener leak.
+  const run = runSignal(callerSignal, concurrency);
+  const signal = run.signal;
   const started = performance.now();
   const tally = new FanOutTally(maxSamples);
   const source = openSource(recipients, signal);
@@ -166,6 +168,11 @@ export async function runFanOut(
   let slotFreed: (() => void) | undefined;
   const slot = () => new Promise<void>((resolve) => (slotFreed = resolve));
   let stopError: { readonly error: unknown } | undefined;
+  const stop = (error: unknown) => {
+    if (stopError) return;
+    stopError = { error };
+    run.stop(error);
+  };
 
   const attempt = async (to: string, index: number): Promise<void> => {
     let result: FanOutResult;
@@ -186,7 +193,7 @@ export async function runFanOut(
         onProgress(tally.progress());
       }
     } catch (error) {
-      stopError ??= { error };
+      stop(error);
     }
     active--;
     const wake = slotFreed;
@@ -196,9 +203,9 @@ export async function runFanOut(
 
   let exhausted = false;
   try {
-    for (let index = 0; !signal?.aborted && !stopError;) {
+    for (let index = 0; !signal.aborted; ) {
       while (active >= concurrency) await slot();
-      if (signal?.aborted || stopError) break;
+      if (signal.aborted) break;
       const next = await source.pull();
       if (next === ABORTED) break;
       if (next.done) {
@@ -206,17 +213,17 @@ export async function runFanOut(
         break;
       }
       // Pulled while the signal fired: not attempted, so not reported.
-      if (signal?.aborted) break;
+      if (signal.aborted) break;
       active++;
       void attempt(next.value, index++);
     }
   } catch (error) {
     // The iterable threw; by the iterator protocol it is finished, so it is not closed.
     exhausted = true;
-    stopError ??= { error };
+    stop(error);
   }
   while (active > 0) await slot();
-  link?.unlink();
+  run.unlink();
   if (!exhausted) await source.close();
   if (stopError) throw stopError.error;
 
@@ -225,7 +232,7 @@ export async function runFanOut(
     ...tally.progress(),
     refusals: tally.refusals,
     unknowns: tally.unknowns,
-    cancelled: signal?.aborted ?? false,
+    cancelled: signal.aborted,
     elapsedMs: Math.round(performance.now() - started),
   };
 }
@@ -289,19 +296,23 @@ function openSource(
   };
 }
 
-/** A signal that aborts with `parent`, with room for `listeners` listeners, and its unlinking. */
-function linkSignal(
-  parent: AbortSignal,
+/**
+ * A run's signal: it aborts with `parent` (the caller's, if any) or on `stop`, has room for
+ * `listeners` listeners, and is unlinked from `parent` once the run ends.
+ */
+function runSignal(
+  parent: AbortSignal | undefined,
   listeners: number,
-): { readonly signal: AbortSignal; unlink(): void } {
+): { readonly signal: AbortSignal; stop(reason: unknown): void; unlink(): void } {
   const controller = new AbortController();
   // Room for every call in flight plus the run's own listeners.
   setMaxListeners(listeners + 10, controller.signal);
-  const forward = () => controller.abort(parent.reason);
-  if (parent.aborted) forward();
-  else parent.addEventListener('abort', forward, { once: true });
+  const forward = () => controller.abort(parent?.reason);
+  if (parent?.aborted) forward();
+  else parent?.addEventListener('abort', forward, { once: true });
   return {
     signal: controller.signal,
-    unlink: () => parent.removeEventListener('abort', forward),
+    stop: (reason) => controller.abort(reason),
+    unlink: () => parent?.removeEventListener('abort', forward),
   };
 }
