@@ -73,6 +73,49 @@ describe('resolveOptions', () => {
     expect(problemsOf({ ...valid, [name]: value })).toEqual([expect.stringMatching(message)]);
   });
 
+  describe('http:// endpoints (they carry X-Security-Token in clear text)', () => {
+    it.each([
+      'http://127.0.0.1:4000',
+      'http://127.255.0.9',
+      'http://localhost:4000',
+      'http://LOCALHOST',
+      'http://[::1]:4000',
+      'https://rtc.example.com',
+    ])('accepts %s', (endpoint) => {
+      expect(resolveOptions({ ...valid, endpoint }).endpoint.href).toMatch(/^https?:\/\//);
+    });
+
+    it.each([
+      'http://rtc.volcengineapi.com',
+      'http://10.0.0.5:8080',
+      'http://128.0.0.1',
+      'http://localhost.example.com',
+      'http://[::2]',
+      'http://[::ffff:7f00:1]',
+    ])('refuses %s, naming endpoint and the rule', (endpoint) => {
+      expect(problemsOf({ ...valid, endpoint })).toEqual([
+        expect.stringMatching(
+          /^endpoint must be https:\/\/ unless its host is loopback.*allowInsecureEndpoint/,
+        ),
+      ]);
+    });
+
+    it('accepts a remote http:// endpoint with allowInsecureEndpoint: true', () => {
+      const resolved = resolveOptions({
+        ...valid,
+        endpoint: 'http://rtc-proxy.internal:8080',
+        allowInsecureEndpoint: true,
+      });
+      expect(resolved.endpoint.origin).toBe('http://rtc-proxy.internal:8080');
+    });
+
+    it('stops on a malformed allowInsecureEndpoint, naming it', () => {
+      expect(problemsOf({ ...valid, allowInsecureEndpoint: 'yes' })).toEqual([
+        expect.stringMatching(/^allowInsecureEndpoint must be a boolean/),
+      ]);
+    });
+  });
+
   it('never shows a malformed value in the error', () => {
     const problems = problemsOf({ ...valid, secretAccessKey: 12345678, from: `${SECRET} x` });
     expect(problems.join(' ')).not.toMatch(/12345678|top-secret/);

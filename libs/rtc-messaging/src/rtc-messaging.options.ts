@@ -1,4 +1,5 @@
 import {
+  IsBoolean,
   IsInt,
   IsNotEmpty,
   IsOptional,
@@ -16,6 +17,7 @@ import { DEFAULT_RETRY_OPTIONS, ResolvedRetryOptions, RetryOptions } from './ret
 import { Credentials } from './signing';
 import { DEFAULT_ENDPOINT, DEFAULT_REGION, DEFAULT_TIMEOUT_MS } from './rtc-openapi.constants';
 import { IsRtcId, toFieldViolations } from './validation';
+import { IsSecureEndpoint } from './secure-endpoint.validator';
 
 /**
  * Options of `RtcMessagingModule.forRoot` / `forRootAsync`.
@@ -60,10 +62,23 @@ export class RtcMessagingModuleOptions {
   @IsNotEmpty()
   region?: string;
 
-  /** OpenAPI endpoint. Default `https://rtc.volcengineapi.com`. */
+  /**
+   * OpenAPI endpoint. Default `https://rtc.volcengineapi.com`. `http://` only on a loopback host
+   * (`127.0.0.0/8`, `::1`, `localhost`) unless `allowInsecureEndpoint` is true.
+   */
   @IsOptional()
+  @IsSecureEndpoint()
   @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false })
   endpoint?: string;
+
+  /**
+   * Allow an `http://` endpoint on a host other than loopback, e.g. a TLS-terminating sidecar on
+   * a private network. Off by default: over plain HTTP the session token (`X-Security-Token`) and
+   * every message travel in clear text. Default `false`.
+   */
+  @IsOptional()
+  @IsBoolean()
+  allowInsecureEndpoint?: boolean;
 
   /** Time allowed for one HTTP call, in ms. Default 10,000 (as the official SDKs). */
   // class-validator runs the lowest decorator first; with stopAtFirstError the type check must run first.
