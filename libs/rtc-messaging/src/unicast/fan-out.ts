@@ -203,7 +203,7 @@ export async function runFanOut(
 
   let exhausted = false;
   try {
-    for (let index = 0; !signal.aborted; ) {
+    for (let index = 0; !signal.aborted;) {
       while (active >= concurrency) await slot();
       if (signal.aborted) break;
       const next = await source.pull();
