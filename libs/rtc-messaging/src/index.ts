@@ -58,3 +58,30 @@ export {
 } from './validation';
 export { MessagingResult, OpenApiEnvelope, OpenApiSuccess, RtcOpenApiClient } from './transport';
 export { Credentials, V4Signer } from './signing';
+export {
+  DEFAULT_TOKEN_TTL_SECONDS,
+  LoginTokenDto,
+  LoginTokenOptions,
+  MAX_TOKEN_TTL_SECONDS,
+  RoomTokenDto,
+  RoomTokenOptions,
+  RTC_TOKEN_CLOCK,
+  RtcIssuedToken,
+  RtcTokenClock,
+  RtcTokenExpectations,
+  RtcTokenInvalidReason,
+  RtcTokenService,
+  RtcTokenVerification,
+} from './token-service';
+export {
+  parseRtcToken,
+  RTC_TOKEN_PRIVILEGES,
+  RtcAppKeys,
+  RtcTokenContent,
+  RtcTokenFormatError,
+  RtcTokenPrivilegeGrant,
+  RtcTokenVerdict,
+  serializeRtcToken,
+  tokenValidUntil,
+  verifyRtcToken,
+} from './tokens';

@@ -13,6 +13,7 @@ import { RtcDispatcher } from './dispatch/rtc-dispatcher';
 import { messagingBudgetProvider } from './rate-limit/messaging-budget';
 import { RoomMessagingService } from './room';
 import { UnicastService } from './unicast';
+import { RTC_TOKEN_CLOCK, RtcTokenService, SYSTEM_TOKEN_CLOCK } from './token-service';
 
 /**
  * Sends Volcengine RTC server messages from a Nest application.
@@ -47,8 +48,17 @@ import { UnicastService } from './unicast';
     RtcDispatcher,
     UnicastService,
     RoomMessagingService,
+    // A provider, so a test can set the time: `.overrideProvider(RTC_TOKEN_CLOCK).useValue(...)`.
+    { provide: RTC_TOKEN_CLOCK, useValue: SYSTEM_TOKEN_CLOCK },
+    RtcTokenService,
   ],
-  exports: [UnicastService, RoomMessagingService, RtcOpenApiClient, RTC_MESSAGING_OPTIONS],
+  exports: [
+    UnicastService,
+    RoomMessagingService,
+    RtcTokenService,
+    RtcOpenApiClient,
+    RTC_MESSAGING_OPTIONS,
+  ],
 })
 export class RtcMessagingModule extends ConfigurableRtcMessagingModule {
   /** Registers the module with static options (and `isGlobal`). */

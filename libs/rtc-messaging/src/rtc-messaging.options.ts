@@ -18,6 +18,13 @@ import { Credentials } from './signing';
 import { DEFAULT_ENDPOINT, DEFAULT_REGION, DEFAULT_TIMEOUT_MS } from './rtc-openapi.constants';
 import { IsRtcId, toFieldViolations } from './validation';
 import { IsSecureEndpoint } from './secure-endpoint.validator';
+import {
+  IsAppKey,
+  ResolvedTokenOptions,
+  resolveTokenOptions,
+  tokenOptionProblems,
+} from './token-service/token-options';
+import { MAX_TOKEN_TTL_SECONDS } from './token-service/token-defaults';
 
 /**
  * Options of `RtcMessagingModule.forRoot` / `forRootAsync`.
@@ -47,9 +54,8 @@ export class RtcMessagingModuleOptions {
   @IsNotEmpty()
   sessionToken?: string;
 
-  /** The default RTC AppId of every call. */
-  @IsString()
-  @IsNotEmpty()
+  /** The default RTC AppId of every call; follows the id rule (1 to 128 of `a-zA-Z0-9_@-.`). */
+  @IsRtcId()
   appId!: string;
 
   /** The default sender id (`From`) of every call; must not equal a real user's id. */
@@ -96,6 +102,29 @@ export class RtcMessagingModuleOptions {
 
   /** Retrying of failures that surely did not deliver (default: 3 attempts within 10 s). */
   retry?: RetryOptions;
+
+  /**
+   * The app's AppKey (RTC console → the app), which signs the access tokens `RtcTokenService`
+   * makes. Only needed for tokens. Never logged, never in an error.
+   */
+  @IsOptional()
+  @IsAppKey()
+  appKey?: string;
+
+  /**
+   * The app's other AppKey, during a rotation: `verifyToken` accepts tokens signed with either;
+   * new tokens are signed with `appKey`.
+   */
+  @IsOptional()
+  @IsAppKey()
+  secondaryAppKey?: string;
+
+  /** How long a token is valid unless the call says, in seconds (1 to 604,800). Default 86,400. */
+  @IsOptional()
+  @Max(MAX_TOKEN_TTL_SECONDS)
+  @Min(1)
+  @IsInt()
+  tokenTtlSeconds?: number;
 }
 
 /** The budget after validation, with every default applied. */
@@ -117,6 +146,9 @@ export interface ResolvedRtcMessagingOptions {
   readonly timeoutMs: number;
   readonly rateLimit: ResolvedRateLimitOptions | false;
   readonly retry: ResolvedRetryOptions;
+  /** The AppKeys (they sign and check tokens, and never show); `undefined` without `appKey`. */
+  readonly appKeys: ResolvedTokenOptions['appKeys'];
+  readonly tokenTtlSeconds: number;
 }
 
 /**
@@ -208,6 +240,10 @@ export function resolveOptions(raw: unknown): ResolvedRtcMessagingOptions {
     if (isObject(retry)) problems.push(...problemsOf(RetryOptions, retry, 'retry.'));
     else problems.push('retry must be an object');
   }
+  // Cross-option rules, once each option is well-formed on its own.
+  if (problems.length === 0) {
+    problems.push(...tokenOptionProblems(rest));
+  }
   if (problems.length > 0) throw new RtcConfigurationError(problems);
 
   const options = rest as RtcMessagingModuleOptions;
@@ -220,6 +256,7 @@ export function resolveOptions(raw: unknown): ResolvedRtcMessagingOptions {
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     rateLimit: rateLimit === false ? false : resolveRateLimit(rateLimit ?? {}, options.accessKeyId),
     retry: { ...DEFAULT_RETRY_OPTIONS, ...stripUndefined(retry ?? {}) },
+    ...resolveTokenOptions(options),
   };
 }
 

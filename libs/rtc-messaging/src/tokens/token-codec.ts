@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import {
   RTC_TOKEN_APP_ID_LENGTH,
+  RTC_TOKEN_APP_ID_PATTERN,
   RTC_TOKEN_VERSION,
   RtcTokenContent,
   RtcTokenFormatError,
@@ -20,8 +21,6 @@ import {
 const UINT16_MAX = 0xffff;
 const UINT32_MAX = 0xffff_ffff;
 const SIGNATURE_BYTES = 32;
-/** Printable ASCII: other languages' parsers cut the AppId by bytes, JavaScript by UTF-16 units. */
-const APP_ID_PATTERN = new RegExp(`^[\\x21-\\x7e]{${RTC_TOKEN_APP_ID_LENGTH}}$`);
 
 const isUint = (value: unknown, max: number): value is number =>
   typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max;
@@ -48,7 +47,7 @@ function checkUint32(field: string, value: unknown): number {
 
 /** Whether `appId` can be written into a token as the format's fixed-length prefix. */
 export const isTokenAppId = (appId: unknown): appId is string =>
-  typeof appId === 'string' && APP_ID_PATTERN.test(appId);
+  typeof appId === 'string' && RTC_TOKEN_APP_ID_PATTERN.test(appId);
 
 /** The grants in ascending order of code, refusing a code given twice. */
 function sortedGrants(privileges: readonly RtcTokenPrivilegeGrant[]): RtcTokenPrivilegeGrant[] {

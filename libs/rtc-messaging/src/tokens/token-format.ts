@@ -12,6 +12,12 @@ export const RTC_TOKEN_VERSION = '001';
 /** An AppId is copied into the token as is and parsers cut it at this fixed length. */
 export const RTC_TOKEN_APP_ID_LENGTH = 24;
 
+/**
+ * An AppId a token can carry: 24 printable ASCII characters. Other languages' parsers cut the
+ * AppId by bytes and JavaScript by UTF-16 units; with ASCII both cut it in the same place.
+ */
+export const RTC_TOKEN_APP_ID_PATTERN = new RegExp(`^[\\x21-\\x7e]{${RTC_TOKEN_APP_ID_LENGTH}}$`);
+
 /** The service refuses a token this long after it was issued, whatever its `expiresAt` says (7 days). */
 export const RTC_TOKEN_MAX_LIFETIME_SECONDS = 604_800;
 

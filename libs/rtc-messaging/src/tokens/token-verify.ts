@@ -71,7 +71,7 @@ export function verifyRtcToken(
     return {
       valid: false,
       reason: 'appId',
-      problem: `token is for AppId ${content.appId}, not ${check.appId}`,
+      problem: `token is for appId ${content.appId}, not ${check.appId}`,
       content,
     };
   }

@@ -1,0 +1,17 @@
+export { RtcTokenService } from './rtc-token.service';
+export {
+  LoginTokenOptions,
+  RoomTokenOptions,
+  RtcIssuedToken,
+  RtcTokenExpectations,
+  RtcTokenInvalidReason,
+  RtcTokenVerification,
+} from './rtc-token.types';
+export { RTC_TOKEN_CLOCK, RtcTokenClock, SYSTEM_TOKEN_CLOCK } from './token-clock';
+export { DEFAULT_TOKEN_TTL_SECONDS, MAX_TOKEN_TTL_SECONDS, TOKEN_TTL_RULE } from './token-defaults';
+export {
+  LoginTokenDto,
+  RoomTokenDto,
+  TOKEN_APP_ID_RULE,
+  TokenExpectationsDto,
+} from './token-input.dto';

@@ -1,0 +1,20 @@
+/** Where `RtcTokenService` reads the time; replace it in tests to make and check tokens at a set time. */
+export interface RtcTokenClock {
+  /** The current time in Unix milliseconds, as `Date.now()`. */
+  now(): number;
+}
+
+/**
+ * Injection token of the clock `RtcTokenService` reads. The module provides the system clock;
+ * a test overrides it the Nest way:
+ *
+ * @example
+ * const moduleRef = await Test.createTestingModule({ imports: [RtcMessagingModule.forRoot(options)] })
+ *   .overrideProvider(RTC_TOKEN_CLOCK)
+ *   .useValue({ now: () => Date.parse('2026-12-01T00:00:00Z') })
+ *   .compile();
+ */
+export const RTC_TOKEN_CLOCK = Symbol('RTC_TOKEN_CLOCK');
+
+/** The system clock, which the module provides as `RTC_TOKEN_CLOCK`. */
+export const SYSTEM_TOKEN_CLOCK: RtcTokenClock = Object.freeze({ now: () => Date.now() });
