@@ -2,7 +2,9 @@ import { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
+import { apiKeyMiddleware } from './auth/api-key.middleware';
 import { setupApiDocs } from './docs/api-docs';
+import { jsonBodyParserOptions } from './http/json-body-parser';
 import { OneLineLogger } from './logging/one-line.logger';
 import { ENV_VARIABLES, EnvVariable, serverConfig, ServerConfig } from './config';
 
@@ -52,7 +54,9 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
     logger: options.logger ?? new OneLineLogger(),
   });
   const server = app.get<ServerConfig>(serverConfig.KEY);
-  app.useBodyParser('json', { limit: server.jsonBodyLimitBytes });
+  // Before the parser: the key is checked before any body is read.
+  app.use(apiKeyMiddleware(server.apiKeys));
+  app.useBodyParser('json', jsonBodyParserOptions(server.jsonBodyLimitBytes));
   app.disable('x-powered-by');
   setupApiDocs(app, server);
   if (options.shutdownHooks !== false) app.enableShutdownHooks();

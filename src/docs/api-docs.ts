@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { API_KEY_HEADER } from '../auth/api-key.guard';
+import { API_KEY_HEADER } from '../auth/api-key.middleware';
 import type { ServerConfig } from '../config';
 import { API_KEY_SECURITY, DOCS_PATH } from './api-docs.constants';
 
@@ -40,9 +40,9 @@ export function createApiDocument(app: INestApplication, server: ServerConfig): 
 }
 
 /**
- * Serves the docs at `/docs` (the UI) and `/docs-json` (the document). Registered on the HTTP
- * adapter, outside every controller, so no API key is needed to read them; the document shows
- * the key as the messaging endpoints' security scheme.
+ * Serves the docs at `/docs` (the UI) and `/docs-json` (the document). Both are public paths
+ * (`isPublicPath`), read without an API key; the document shows the key as the messaging
+ * endpoints' security scheme.
  */
 export function setupApiDocs(app: INestApplication, server: ServerConfig): void {
   SwaggerModule.setup(DOCS_PATH, app, () => createApiDocument(app, server), {

@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { RtcMessagingHealthIndicator } from 'nestjs-volcengine-rtc/health';
+import { HEALTH_PATH } from './health.constants';
 
 /** Probes are answered within this, even when the RTC OpenAPI does not answer at all. */
 const RTC_PROBE_TIMEOUT_MS = 2_000;
@@ -8,7 +9,7 @@ const RTC_PROBE_TIMEOUT_MS = 2_000;
 const RTC_PROBE_CACHE_MS = 5_000;
 
 /** Kubernetes-style probes; no API key, and nothing secret in either answer. */
-@Controller('health')
+@Controller(HEALTH_PATH)
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,

@@ -1,7 +1,6 @@
-import { Body, Controller, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { UnicastService } from 'nestjs-volcengine-rtc';
-import { ApiKeyGuard } from '../auth/api-key.guard';
 import { API_KEY_SECURITY } from '../docs/api-docs.constants';
 import {
   ApiErrorResponses,
@@ -21,7 +20,6 @@ import { FanOutSummaryResponse, SendResultResponse, toFanOutResponse } from './m
 @ApiTags('messages')
 @ApiSecurity(API_KEY_SECURITY)
 @Controller('v1/messages')
-@UseGuards(ApiKeyGuard)
 export class MessagesController {
   constructor(private readonly unicast: UnicastService) {}
 

@@ -1,7 +1,6 @@
-import { Body, Controller, HttpCode, HttpStatus, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RoomMessagingService } from 'nestjs-volcengine-rtc';
-import { ApiKeyGuard } from '../auth/api-key.guard';
 import { API_KEY_SECURITY } from '../docs/api-docs.constants';
 import {
   ApiErrorResponses,
@@ -28,7 +27,6 @@ import { RoomBatchResponse, toRoomBatchResponse } from './room.responses';
 @ApiTags('rooms')
 @ApiSecurity(API_KEY_SECURITY)
 @Controller('v1/rooms/:roomId/messages')
-@UseGuards(ApiKeyGuard)
 export class RoomsController {
   constructor(private readonly rooms: RoomMessagingService) {}
 
