@@ -5,6 +5,7 @@ import { AppModule } from './app.module';
 import { apiKeyMiddleware } from './auth/api-key.middleware';
 import { setupApiDocs } from './docs/api-docs';
 import { jsonBodyParserOptions } from './http/json-body-parser';
+import { rejectDeeplyNestedJson } from './http/json-depth.middleware';
 import { OneLineLogger } from './logging/one-line.logger';
 import { ENV_VARIABLES, EnvVariable, serverConfig, ServerConfig } from './config';
 
@@ -54,9 +55,11 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
     logger: options.logger ?? new OneLineLogger(),
   });
   const server = app.get<ServerConfig>(serverConfig.KEY);
-  // Before the parser: the key is checked before any body is read.
+  // In this order: the key is checked before any body is read, and a body is checked for depth
+  // before anything recurses into it.
   app.use(apiKeyMiddleware(server.apiKeys));
   app.useBodyParser('json', jsonBodyParserOptions(server.jsonBodyLimitBytes));
+  app.use(rejectDeeplyNestedJson);
   app.disable('x-powered-by');
   setupApiDocs(app, server);
   if (options.shutdownHooks !== false) app.enableShutdownHooks();
