@@ -63,6 +63,8 @@ describe('resolveOptions', () => {
 
   it.each([
     ['from', 'server bot', /^from must be/],
+    ['appId', 'x'.repeat(129), /^appId must be a string of 1 to 128 characters/],
+    ['appId', 'app 1', /^appId must be a string of 1 to 128 characters/],
     ['endpoint', 'ftp://example.com', /^endpoint must be a URL/],
     ['endpoint', 'not a url', /^endpoint must be a URL/],
     ['timeoutMs', 0, /^timeoutMs must not be less than 1/],

@@ -38,10 +38,20 @@ export const MAX_BATCH_MESSAGE_BYTES = 20_480;
 export const MAX_BATCH_RECIPIENTS = 600;
 
 /**
- * The id rule for `From`, `To` (and `RoomId`): 1 to 128 of `a-z A-Z 0-9 _ @ - .`.
+ * The id rule for `From`, `To`, `RoomId` (and `AppId`): 1 to 128 of `a-z A-Z 0-9 _ @ - .`.
  * Docs: SendUnicast `From` is `[a-zA-Z0-9_@\-\.]{1,128}`; 69828 gives the same set for every id.
+ * The docs give AppId no rule (real ones are 24 hex digits); it follows the id rule so that a
+ * caller cannot send huge AppIds, each of which would also get a budget key of its own.
  */
 export const ID_PATTERN = /^[a-zA-Z0-9_@.-]{1,128}$/;
+
+/**
+ * Whether a text message is well-formed UTF-16 (no unpaired surrogate). The upstream decodes JSON
+ * into UTF-8 and would deliver U+FFFD for an unpaired `\ud800`, so such text is refused rather
+ * than silently changed. `isWellFormed` (Node 20) is a native scan, cheap on the hot path.
+ */
+export const isWellFormedText = (text: string): boolean =>
+  (text as string & { isWellFormed(): boolean }).isWellFormed();
 
 /** One AppId may make at most this many calls per second, summed over the four messaging actions. */
 export const MESSAGING_CALLS_PER_SECOND = 500;

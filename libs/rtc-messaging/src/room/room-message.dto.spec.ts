@@ -47,6 +47,15 @@ describe('room message DTOs (HTTP bodies; the room id comes from the route)', ()
       ).toEqual([expect.objectContaining({ field: 'message', rule: 'maxMessageBytes' })]);
     });
 
+    it('holds appId to the id rule and message to well-formed UTF-16', () => {
+      expect(violations(SendRoomBroadcastDto, { message: 'hi', appId: 'x'.repeat(129) })).toEqual([
+        expect.objectContaining({ field: 'appId', rule: 'rtcId' }),
+      ]);
+      expect(violations(SendRoomBatchDto, { to: ['a'], message: 'a\ud800b' })).toEqual([
+        expect.objectContaining({ field: 'message', rule: 'wellFormedUtf16' }),
+      ]);
+    });
+
     it('refuses a roomId in the body: the route carries it', () => {
       expect(violations(SendRoomBroadcastDto, { message: 'hi', roomId: 'r' })).toEqual([
         { field: 'roomId', rule: 'unknownField', message: 'roomId is not a known field' },

@@ -142,13 +142,45 @@ describe('SendUnicastDto rules', () => {
     ]);
   });
 
-  it('refuses an empty or non-string appId', () => {
-    expect(violations({ to: 'u', message: 'm', appId: '' })).toEqual([
-      expect.objectContaining({ field: 'appId', rule: 'isNotEmpty' }),
-    ]);
-    expect(violations({ to: 'u', message: 'm', appId: 7 })).toEqual(
-      expect.arrayContaining([expect.objectContaining({ field: 'appId', rule: 'isString' })]),
+  describe('appId: the id rule, so a caller cannot grow memory or budgets with huge AppIds', () => {
+    it.each(['661e000000000000000543cf', 'x'.repeat(128), 'app-1.b_c@d'])('accepts %p', (appId) => {
+      expect(violations({ to: 'u', message: 'm', appId })).toEqual([]);
+    });
+
+    it.each(['', 'x'.repeat(129), 'app 1', 'app/1', 7])(
+      'refuses %p, naming appId and the rule',
+      (appId) => {
+        expect(violations({ to: 'u', message: 'm', appId })).toEqual([
+          expect.objectContaining({
+            field: 'appId',
+            rule: 'rtcId',
+            message: expect.stringMatching(/^appId must be a string of 1 to 128 characters/),
+          }),
+        ]);
+      },
     );
+
+    it('refuses a 1 MB appId', () => {
+      expect(violations({ to: 'u', message: 'm', appId: 'x'.repeat(1_000_000) })).toEqual([
+        expect.objectContaining({ field: 'appId', rule: 'rtcId' }),
+      ]);
+    });
+  });
+
+  it.each(['a\ud800b', '\udc00', 'end\ud83d', '\ude00\ud83d'])(
+    'refuses a text message with an unpaired UTF-16 surrogate (%j), naming message',
+    (message) => {
+      expect(violations({ to: 'u', message })).toEqual([
+        expect.objectContaining({
+          field: 'message',
+          message: expect.stringMatching(/^message must be well-formed UTF-16/),
+        }),
+      ]);
+    },
+  );
+
+  it('accepts a text message with paired surrogates (emoji)', () => {
+    expect(violations({ to: 'u', message: 'hi \ud83d\ude00 \u{1F680}' })).toEqual([]);
   });
 
   it('refuses unknown fields instead of dropping them', () => {

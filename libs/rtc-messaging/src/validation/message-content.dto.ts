@@ -1,4 +1,4 @@
-import { IsBoolean, IsNotEmpty, IsOptional, IsString } from 'class-validator';
+import { IsBoolean, IsOptional, IsString } from 'class-validator';
 import { IsRtcId } from './rtc-id.validator';
 import { IsRtcMessage } from './rtc-message.validator';
 
@@ -17,10 +17,9 @@ export class MessageOptionsDto {
   @IsRtcId()
   from?: string;
 
-  /** The RTC AppId; defaults to the module's `appId`. */
+  /** The RTC AppId; defaults to the module's `appId`. Follows the id rule (1 to 128 characters). */
   @IsOptional()
-  @IsString()
-  @IsNotEmpty()
+  @IsRtcId()
   appId?: string;
 }
 

@@ -1,9 +1,10 @@
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
-import { MAX_MESSAGE_BYTES } from '../rtc-openapi.constants';
+import { isWellFormedText, MAX_MESSAGE_BYTES } from '../rtc-openapi.constants';
 
 export const MESSAGE_SIZE_RULE = 'maxMessageBytes';
 export const MESSAGE_BASE64_RULE = 'canonicalBase64';
 export const MESSAGE_NOT_EMPTY_RULE = 'notEmpty';
+export const MESSAGE_WELL_FORMED_RULE = 'wellFormedUtf16';
 
 /** How an object marks its `message` as binary (base64) rather than text. */
 interface MaybeBinary {
@@ -25,7 +26,7 @@ export function messageBytes(message: string, binary: boolean): number | undefin
 const formatBytes = (n: number): string => n.toLocaleString('en-US');
 
 /**
- * A message body: a non-empty string, at most `maxBytes` (default 64 KB = 65,536) bytes in UTF-8,
+ * A message body: a non-empty string (well-formed UTF-16 when text), at most `maxBytes` (default 64 KB = 65,536) bytes in UTF-8,
  * or, when the object's `binary` is `true`, canonical base64 of at most `maxBytes` decoded bytes.
  * The error names the measured size, so a caller sees by how much it is over.
  */
@@ -58,6 +59,13 @@ export function IsRtcMessage(
       MESSAGE_NOT_EMPTY_RULE,
       (value) => value.length > 0,
       ({ property }) => `${property} must not be empty`,
+    );
+    register(
+      MESSAGE_WELL_FORMED_RULE,
+      // Binary is base64 (ASCII): a lone surrogate there fails the base64 rule below.
+      (value, binary) => binary || isWellFormedText(value),
+      ({ property }) =>
+        `${property} must be well-formed UTF-16: an unpaired surrogate (e.g. \\ud800) would reach users as U+FFFD`,
     );
     register(
       MESSAGE_BASE64_RULE,

@@ -1,5 +1,6 @@
 import {
   ID_PATTERN,
+  isWellFormedText,
   MESSAGING_ACTIONS,
   MessagingAction,
   MAX_BATCH_MESSAGE_BYTES,
@@ -110,6 +111,10 @@ export function checkMessageBody(
 
   const appId = AppId as string;
   if (appId === '') return fail('InvalidParameter', 'parameter AppId must not be empty');
+  // Checked before the AppId is echoed below: a huge one would be copied into the answer.
+  if (!ID_PATTERN.test(appId)) {
+    return fail('InvalidParameter', 'AppId must match [a-zA-Z0-9_@\\-\\.]{1,128}');
+  }
   if (knownAppIds && !knownAppIds.has(appId)) {
     return fail('InvalidParameter.NotExistAppId', `AppId ${appId} does not exist`);
   }
@@ -153,6 +158,11 @@ export function checkMessageBody(
       );
     }
   } else {
+    // The real upstream would turn an unpaired surrogate into U+FFFD; the emulator refuses it,
+    // as the library does, so a test never passes on text users would not receive as sent.
+    if (!isWellFormedText(message)) {
+      return fail('InvalidParameter', 'Message must be well-formed UTF-16 (no unpaired surrogate)');
+    }
     const bytes = Buffer.byteLength(message, 'utf8');
     if (bytes > limit) {
       return fail(

@@ -697,6 +697,18 @@ describe('RtcOpenApiEmulator', () => {
       },
     );
 
+    it.each([
+      ['AppId', 'x'.repeat(129)],
+      ['AppId', 'app 1'],
+      ['Message', 'a\ud800b'],
+      ['Message', '\udc00'],
+    ])('SendUnicast with %s = %j is InvalidParameter naming it', async (field, value) => {
+      const reply = await call(base, { body: { ...bodies.SendUnicast(), [field]: value } });
+      expectError(reply, 400, 'InvalidParameter');
+      expect(reply.body.ResponseMetadata.Error?.Message).toContain(field);
+      expect(emulator.accepted).toHaveLength(0);
+    });
+
     it('InvalidParameter.NotExistAppId for an AppId outside appIds', async () => {
       const known = new RtcOpenApiEmulator({ appIds: [APP_ID] });
       const url = await known.start();
