@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { FanOutFailureSample, FanOutSummary, RtcSendResult } from 'nestjs-volcengine-rtc';
 
 /*
@@ -14,12 +14,12 @@ export class SendResultResponse implements RtcSendResult {
   })
   requestId!: string;
 
-  @ApiProperty({
+  @ApiPropertyOptional({
     description:
-      "The upstream's `Result.Message`: `Success`. The upstream accepted the message; that is not a receipt from the user.",
+      "The upstream's `Result.Message`: `Success`. The upstream accepted the message; that is not a receipt from the user. Absent when its answer carried none.",
     example: 'Success',
   })
-  message!: string;
+  message?: string;
 }
 
 /** A recipient that was not, or may not have been, delivered. */

@@ -5,8 +5,10 @@ import { describeUpstream, UpstreamErrorDetails } from './rtc-upstream.error';
  * Why a call's outcome is unknown.
  * - `timeout`: the request was written, but no answer came within `timeoutMs`.
  * - `reset`: the connection broke after the request was written.
- * - `upstream_error`: the upstream answered HTTP 500 or 504 (after handing the call to the service).
- * - `bad_response`: a 2xx or 5xx answer that is not a readable OpenAPI envelope.
+ * - `upstream_error`: the upstream answered HTTP 500, 504, or 502 other than the gateway's own
+ *   `FailToConnect` (after the call may have been handed to the service), or an error inside a 2xx.
+ * - `bad_response`: a 2xx, 500, 502 or 504 answer that is not an OpenAPI envelope (e.g. a load
+ *   balancer's HTML 502 page, sent after it may have forwarded the call).
  */
 export type UnknownOutcomeReason = 'timeout' | 'reset' | 'upstream_error' | 'bad_response';
 

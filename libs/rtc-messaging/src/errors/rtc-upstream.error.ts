@@ -28,8 +28,9 @@ export function describeUpstream(details: UpstreamErrorDetails): string {
 
 /**
  * The upstream answered and refused the call, so the message was not accepted: a bad parameter,
- * credentials or permissions, or a gateway that could not reach the service. Answers that may
- * have come after the message was accepted (HTTP 500, 504) are `RtcUnknownOutcomeError` instead.
+ * credentials or permissions, or a gateway that could not reach the service (502 `FailToConnect`).
+ * Answers that may have come after the message was accepted (HTTP 500, 504, any other 502) are
+ * `RtcUnknownOutcomeError` instead.
  */
 export class RtcUpstreamError extends RtcError implements UpstreamErrorDetails {
   readonly outcome = 'not_delivered' as const;

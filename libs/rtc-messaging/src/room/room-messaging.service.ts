@@ -4,7 +4,7 @@ import { RtcValidationError } from '../errors';
 import { RTC_MESSAGING_OPTIONS } from '../rtc-messaging.constants';
 import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';
 import { MAX_BATCH_RECIPIENTS, MessagingAction } from '../rtc-openapi.constants';
-import { MessagingResult } from '../transport';
+import { MessagingResult, resultMessage } from '../transport';
 import type { RtcSendResult } from '../unicast/send-unicast.dto';
 import { describeFailure } from '../unicast/send-status';
 import { validateInput } from '../validation';
@@ -186,12 +186,12 @@ export class RoomMessagingService {
   ): Promise<RtcSendResult> {
     // The budget checks the signal too, but with rateLimit false there is no budget.
     signal?.throwIfAborted();
-    const { requestId, result } = await this.dispatcher.dispatch<MessagingResult>(
+    const { requestId, result } = await this.dispatcher.dispatch<unknown>(
       action,
       body,
       this.dispatchSignal(signal),
     );
-    return { requestId, message: result.Message };
+    return { requestId, message: resultMessage(result) };
   }
 
   /**

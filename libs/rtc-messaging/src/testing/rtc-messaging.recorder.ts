@@ -60,7 +60,7 @@ function upstreamFailure(code: string, requestId: string): Error {
     return new RtcRateLimitedError(DEFAULT_THROTTLE_RETRY_MS, details);
   }
   if (code === 'InvalidTimestamp') return new RtcClockSkewError(details);
-  if (mayHaveAccepted(details.status)) {
+  if (mayHaveAccepted(details.status, code)) {
     return new RtcUnknownOutcomeError('upstream_error', describeUpstream(details), details);
   }
   return new RtcUpstreamError(details);

@@ -1,7 +1,8 @@
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { Test, TestingModule } from '@nestjs/testing';
+import { answerWith as answer, StubUpstream } from '../../test/stub-upstream';
 import {
   RtcClockSkewError,
   RtcError,
@@ -18,33 +19,6 @@ import { RtcOpenApiClient } from './rtc-openapi.client';
 const SECRET = 'client-spec-secret';
 const TOKEN = 'STSclientSpecToken';
 
-type Handler = (req: IncomingMessage, body: Buffer, res: ServerResponse) => void;
-
-/** A real HTTP server on an ephemeral port whose answer each test sets. */
-class StubUpstream {
-  handler: Handler = (_req, _body, res) => res.end();
-  readonly requests: { req: IncomingMessage; body: Buffer }[] = [];
-  private readonly server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      this.requests.push({ req, body });
-      this.handler(req, body, res);
-    });
-  });
-
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-}
-
 const envelope = (extra: object) => ({
   ResponseMetadata: {
     RequestId: 'req-1',
@@ -55,13 +29,6 @@ const envelope = (extra: object) => ({
     ...extra,
   },
 });
-
-const answer =
-  (status: number, body: unknown, headers: Record<string, string> = {}): Handler =>
-  (_req, _body, res) => {
-    res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
-    res.end(typeof body === 'string' ? body : JSON.stringify(body));
-  };
 
 describe('RtcOpenApiClient', () => {
   const upstream = new StubUpstream();
@@ -226,8 +193,11 @@ describe('RtcOpenApiClient', () => {
     });
   });
 
-  it('maps a non-envelope answer to a bad_response transport error', async () => {
-    upstream.handler = answer(502, '<html>Bad Gateway</html>', { 'Content-Type': 'text/html' });
+  it('maps a non-envelope refusal to a bad_response transport error', async () => {
+    // 503: a proxy with nothing behind it. (A 502 page may come after forwarding: unknown.)
+    upstream.handler = answer(503, '<html>Service Unavailable</html>', {
+      'Content-Type': 'text/html',
+    });
     const error = await failure();
     expect(error).toBeInstanceOf(RtcTransportError);
     expect(error).toMatchObject({ failure: 'bad_response', outcome: 'not_delivered' });

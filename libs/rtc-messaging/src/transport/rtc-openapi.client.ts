@@ -16,7 +16,7 @@ import { RTC_HTTP_SERVICE, RTC_MESSAGING_OPTIONS } from '../rtc-messaging.consta
 import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';
 import { MESSAGING_API_VERSION, RTC_SERVICE } from '../rtc-openapi.constants';
 import { canonicalQueryString, V4Signer } from '../signing';
-import { OpenApiEnvelope } from './openapi-envelope';
+import { readEnvelope } from './openapi-envelope';
 import { mayHaveAccepted, parseRetryAfter } from './outcome';
 
 /** When a throttled answer carries no `Retry-After`: the upstream counts calls per second. */
@@ -24,7 +24,9 @@ const DEFAULT_THROTTLE_RETRY_MS = 1_000;
 
 /** A call the upstream accepted. */
 export interface OpenApiSuccess<TResult> {
+  /** `ResponseMetadata.RequestId`; `''` when the answer carried none that is a string. */
   readonly requestId: string;
+  /** `Result` as the upstream sent it: possibly missing or of another shape than `TResult`. */
   readonly result: TResult;
 }
 
@@ -127,32 +129,39 @@ export class RtcOpenApiClient {
     }
   }
 
+  /**
+   * Every answer ends as a success or a typed error, whatever its body: the envelope's fields are
+   * read only where they have their documented types (`readEnvelope`).
+   */
   private readAnswer<TResult>(
     action: string,
     response: AxiosResponse<unknown>,
   ): OpenApiSuccess<TResult> {
     const { status } = response;
-    const envelope = parseJson(response.data) as Partial<OpenApiEnvelope<TResult>> | undefined;
-    const metadata =
-      typeof envelope === 'object' && envelope !== null ? envelope.ResponseMetadata : undefined;
+    const envelope = readEnvelope(parseJson(response.data));
     const ok = status >= 200 && status < 300;
 
-    if (!metadata || typeof metadata !== 'object') {
+    if (!envelope) {
       const detail = `HTTP ${status} without an OpenAPI envelope`;
       this.logger.warn(`${action}: ${detail}`);
-      if (ok || mayHaveAccepted(status)) throw new RtcUnknownOutcomeError('bad_response', detail);
+      if (ok || mayHaveAccepted(status, undefined)) {
+        throw new RtcUnknownOutcomeError('bad_response', detail);
+      }
       throw new RtcTransportError('bad_response', detail);
     }
-    if (ok && !metadata.Error && envelope?.Result !== undefined) {
-      return { requestId: metadata.RequestId, result: envelope.Result };
+    const { error } = envelope;
+    // The docs' rule: a 2xx without Error is an acceptance, whatever Result holds (the services
+    // read it leniently); the gateway's RequestId is reported as '' when it sent none readable.
+    if (ok && !error) {
+      return { requestId: envelope.requestId ?? '', result: envelope.result as TResult };
     }
 
     const details: UpstreamErrorDetails = {
       status,
-      code: metadata.Error?.Code ?? (ok ? 'MissingResult' : `HTTP${status}`),
-      codeN: metadata.Error?.CodeN || undefined,
-      requestId: metadata.RequestId,
-      upstreamMessage: metadata.Error?.Message,
+      code: error?.code ?? `HTTP${status}`,
+      codeN: error?.codeN,
+      requestId: envelope.requestId,
+      upstreamMessage: error?.message,
       retryAfterMs: parseRetryAfter(response.headers['retry-after']),
     };
     this.logger.debug(`${action}: ${describeUpstream(details)}`);
@@ -160,8 +169,8 @@ export class RtcOpenApiClient {
       throw new RtcRateLimitedError(details.retryAfterMs ?? DEFAULT_THROTTLE_RETRY_MS, details);
     }
     if (details.code === 'InvalidTimestamp') throw new RtcClockSkewError(details);
-    // A 2xx without an error but also without a Result is no known acceptance either.
-    if (ok || mayHaveAccepted(status)) {
+    // An Error inside a 2xx contradicts the status: the call may have been accepted.
+    if (ok || mayHaveAccepted(status, error?.code)) {
       throw new RtcUnknownOutcomeError('upstream_error', describeUpstream(details), details);
     }
     throw new RtcUpstreamError(details);

@@ -31,6 +31,9 @@ export interface CallOptions {
 export interface RtcSendResult {
   /** `ResponseMetadata.RequestId`, to quote to Volcengine support. */
   readonly requestId: string;
-  /** `Result.Message`, `Success` when the upstream accepted the message. */
-  readonly message: string;
+  /**
+   * `Result.Message`, `Success` when the upstream accepted the message; `undefined` when its answer
+   * (a 2xx without an error, which is what decides acceptance) carried no readable one.
+   */
+  readonly message?: string;
 }

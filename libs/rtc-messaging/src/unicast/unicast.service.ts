@@ -4,7 +4,7 @@ import { ID_PATTERN } from '../rtc-openapi.constants';
 import { RTC_MESSAGING_OPTIONS } from '../rtc-messaging.constants';
 import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';
 import { RtcDispatcher } from '../dispatch/rtc-dispatcher';
-import { MessagingResult } from '../transport';
+import { MessagingResult, resultMessage } from '../transport';
 import { IsRtcId, MessageContentDto, validateInput } from '../validation';
 import { fanOutArgumentViolations, runFanOut } from './fan-out';
 import type { FanOutSummary, SendToManyOptions } from './fan-out.types';
@@ -47,7 +47,7 @@ export class UnicastService {
    */
   async send(input: SendUnicastInput, { signal }: CallOptions = {}): Promise<RtcSendResult> {
     const dto = validateInput(SendUnicastDto, input);
-    const { requestId, result } = await this.dispatcher.dispatch<MessagingResult>(
+    const { requestId, result } = await this.dispatcher.dispatch<unknown>(
       'SendUnicast',
       {
         AppId: dto.appId ?? this.options.appId,
@@ -58,7 +58,7 @@ export class UnicastService {
       },
       this.options.retry.unknownOutcome ? undefined : signal,
     );
-    return { requestId, message: result.Message };
+    return { requestId, message: resultMessage(result) };
   }
 
   /** Sends a text message (at most 64 KB in UTF-8). */
