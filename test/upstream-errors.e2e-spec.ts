@@ -116,6 +116,51 @@ describe('upstream failures, as the app answers them', () => {
     expect(emulator.accepted).toHaveLength(1);
   });
 
+  it("a proxy's HTML 502 page → 502, outcome unknown, not retried (it may have forwarded the call)", async () => {
+    emulator.injectFault({ type: 'html-page', status: 502, deliver: true }, { times: Infinity });
+
+    const response = await send().expect(502);
+
+    expect(response.body).toMatchObject({
+      statusCode: 502,
+      error: 'Bad Gateway',
+      outcome: 'unknown',
+      failure: 'bad_response',
+    });
+    expect(response.body.message).toMatch(/may have been delivered/);
+    // The proxy had forwarded it: a retry would have sent it twice.
+    expect(emulator.received).toBe(1);
+    expect(emulator.accepted).toHaveLength(1);
+  });
+
+  it("the gateway's own 502 FailToConnect envelope → retried, then 502 not delivered", async () => {
+    emulator.injectFault({ type: 'error', code: 'FailToConnect' }, { times: Infinity });
+
+    const response = await send().expect(502);
+
+    expect(response.body).toMatchObject({
+      outcome: 'not_delivered',
+      upstreamStatus: 502,
+      code: 'FailToConnect',
+      codeN: 100015,
+      requestId: rejected.at(-1)?.requestId,
+    });
+    // Surely not delivered, so the module's retries ran (3 attempts by default).
+    expect(emulator.received).toBe(3);
+    expect(emulator.accepted).toHaveLength(0);
+  });
+
+  it('a 200 whose Result is null → 200 with the RequestId, and no message', async () => {
+    emulator.injectFault({ type: 'result', result: null });
+    let requestId: string | undefined;
+    emulator.once('accepted', (message) => (requestId = message.requestId));
+
+    const response = await send().expect(200);
+
+    expect(response.body).toEqual({ requestId });
+    expect(emulator.accepted).toHaveLength(1);
+  });
+
   it('a connection reset after the request was sent → 502 (never 503), outcome unknown', async () => {
     emulator.injectFault({ type: 'reset', deliver: true }, { times: Infinity });
 

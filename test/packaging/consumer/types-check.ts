@@ -48,6 +48,10 @@ export type Checks = [
   Holds<Is<ReturnType<RtcMessagingRecorder['last']>, RecordedCall | undefined>>,
   Holds<'isGlobal' extends keyof RtcMessagingTestingOptions ? true : false>,
   Holds<Is<AcceptedMessage['message'], string>>,
-  Holds<EmulatorFault extends { type: 'error' | 'reset' | 'latency' } ? true : false>,
+  Holds<
+    EmulatorFault extends { type: 'error' | 'reset' | 'latency' | 'html-page' | 'result' }
+      ? true
+      : false
+  >,
   Holds<'appIds' extends keyof RtcOpenApiEmulatorOptions ? true : false>,
 ];

@@ -32,8 +32,30 @@ export interface LatencyFault {
   readonly ms: number;
 }
 
+/**
+ * Answer an HTML error page instead of the OpenAPI envelope, as a load balancer or proxy in front
+ * of the gateway does.
+ */
+export interface HtmlPageFault {
+  readonly type: 'html-page';
+  /** HTTP status of the page; default 502. */
+  readonly status?: number;
+  /** Record the message as accepted first: the proxy forwarded the call, then lost the answer. */
+  readonly deliver?: boolean;
+}
+
+/**
+ * Process the call normally, but answer a success with this `Result` instead of
+ * `{ Message: 'Success' }`: e.g. `null`, a string, or `undefined` to leave `Result` out.
+ * Errors (bad fields, rate limit) are answered as usual.
+ */
+export interface ResultFault {
+  readonly type: 'result';
+  readonly result: unknown;
+}
+
 /** Misbehaviour the emulator can be told to show. */
-export type EmulatorFault = ErrorFault | ResetFault | LatencyFault;
+export type EmulatorFault = ErrorFault | ResetFault | LatencyFault | HtmlPageFault | ResultFault;
 
 /** Which calls a fault hits and how many. */
 export interface InjectFaultOptions {
@@ -63,6 +85,14 @@ export class FaultQueue {
     }
     if (fault.type === 'latency' && !(fault.ms >= 0)) {
       throw new RangeError(`injectFault: latency ms must be >= 0, got ${fault.ms}`);
+    }
+    if (fault.type === 'html-page' && fault.status !== undefined) {
+      const { status } = fault;
+      if (!(Number.isInteger(status) && status >= 100 && status <= 599)) {
+        throw new RangeError(
+          `injectFault: html-page status must be an HTTP status (100-599), got ${status}`,
+        );
+      }
     }
     this.queue.push({ fault, action: options.action, remaining: times });
   }

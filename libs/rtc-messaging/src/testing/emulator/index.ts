@@ -14,8 +14,10 @@ export type { RateLimitKey, RtcOpenApiEmulatorOptions } from './emulator.options
 export type {
   EmulatorFault,
   ErrorFault,
+  HtmlPageFault,
   InjectFaultOptions,
   LatencyFault,
   ResetFault,
+  ResultFault,
 } from './faults';
 export { SlidingWindowCounter } from './sliding-window-counter';

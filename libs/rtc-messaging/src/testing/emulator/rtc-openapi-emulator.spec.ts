@@ -23,8 +23,18 @@ import { AcceptedMessage, RejectedCall, RtcOpenApiEmulator } from './rtc-openapi
 interface Reply {
   status: number;
   headers: IncomingHttpHeaders;
-  /** Parsed JSON; `undefined` for an empty body (HEAD). */
+  /** Parsed JSON; `undefined` for an empty body (HEAD) or one that is not JSON (an HTML page). */
   body: OpenApiEnvelope<MessagingResult>;
+  /** The body as sent (set by `send`). */
+  text?: string;
+}
+
+function parseJsonOrUndefined(text: string): OpenApiEnvelope<MessagingResult> {
+  try {
+    return JSON.parse(text) as OpenApiEnvelope<MessagingResult>;
+  } catch {
+    return undefined as never;
+  }
 }
 
 interface RawRequest {
@@ -55,7 +65,8 @@ function send(base: string, raw: RawRequest): Promise<Reply> {
           resolve({
             status: res.statusCode ?? 0,
             headers: res.headers,
-            body: text ? JSON.parse(text) : undefined,
+            body: parseJsonOrUndefined(text),
+            text,
           });
         });
         res.on('error', reject);
@@ -988,6 +999,44 @@ describe('RtcOpenApiEmulator', () => {
       expect(Date.now() - started).toBeGreaterThanOrEqual(90);
     });
 
+    it('html-page: a proxy page with the status (502 by default), no envelope, records nothing', async () => {
+      emulator.injectFault({ type: 'html-page' });
+      emulator.injectFault({ type: 'html-page', status: 503 });
+      const page = await call(base);
+      expect(page.status).toBe(502);
+      expect(page.headers['content-type']).toBe('text/html');
+      expect(page.text).toMatch(/^<html>/);
+      expect((await call(base)).status).toBe(503);
+      expect(emulator.accepted).toHaveLength(0);
+      expect((await call(base)).status).toBe(200);
+    });
+
+    it('html-page with deliver: records the message, then answers the page', async () => {
+      emulator.injectFault({ type: 'html-page', deliver: true });
+      expect((await call(base)).status).toBe(502);
+      expect(emulator.accepted).toHaveLength(1);
+    });
+
+    it('result: a success with that Result (undefined leaves it out); errors stay errors', async () => {
+      emulator.injectFault({ type: 'result', result: null });
+      emulator.injectFault({ type: 'result', result: undefined });
+      emulator.injectFault({ type: 'result', result: 'odd' });
+      const nullResult = await call(base);
+      expect(nullResult.status).toBe(200);
+      expect(nullResult.body).toHaveProperty('Result', null);
+      expect(nullResult.body.ResponseMetadata.Error).toBeUndefined();
+      expect((await call(base)).body).not.toHaveProperty('Result');
+      expect((await call(base)).body.Result).toBe('odd');
+      expect(emulator.accepted).toHaveLength(3);
+
+      emulator.injectFault({ type: 'result', result: null });
+      expectError(
+        await call(base, { body: { ...bodies.SendUnicast(), To: 'bad id' } }),
+        400,
+        'InvalidParameter.IllegalTo',
+      );
+    });
+
     it('reset() drops queued faults', async () => {
       emulator.injectFault({ type: 'error', code: 'InternalError' }, { times: Infinity });
       emulator.reset();
@@ -997,6 +1046,7 @@ describe('RtcOpenApiEmulator', () => {
     it('rejects a bad times value', () => {
       expect(() => emulator.injectFault({ type: 'reset' }, { times: 0 })).toThrow(RangeError);
       expect(() => emulator.injectFault({ type: 'reset' }, { times: 1.5 })).toThrow(RangeError);
+      expect(() => emulator.injectFault({ type: 'html-page', status: 99 })).toThrow(RangeError);
     });
   });
 });

@@ -62,6 +62,8 @@ interface Answer {
   readonly status: number;
   readonly error?: OpenApiError;
   readonly headers?: OutgoingHttpHeaders;
+  /** `Result` of a success, when a fault replaces `SUCCESS_RESULT` (present even if undefined). */
+  readonly result?: unknown;
 }
 
 const SUCCESS: Answer = { status: 200 };
@@ -100,6 +102,16 @@ function faultAnswer(fault: Extract<EmulatorFault, { type: 'error' }>): Answer {
         ? undefined
         : { 'Retry-After': String(fault.retryAfterSeconds) },
   };
+}
+
+/** A proxy's error page: HTML, no envelope, no RequestId. */
+function sendHtmlPage(res: ServerResponse, status: number): void {
+  const html = `<html><head><title>${status}</title></head><body><h1>${status}</h1></body></html>`;
+  res.writeHead(status, {
+    'Content-Type': 'text/html',
+    'Content-Length': Buffer.byteLength(html),
+  });
+  res.end(html);
 }
 
 /**
@@ -362,6 +374,15 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
         if (fault.deliver) this.evaluate(ctx, body, auth.accessKeyId, now, false);
         req.socket.destroy();
         return;
+      case 'html-page':
+        if (fault.deliver) this.evaluate(ctx, body, auth.accessKeyId, now, false);
+        sendHtmlPage(res, fault.status ?? 502);
+        return;
+      case 'result': {
+        const answer = this.evaluate(ctx, body, auth.accessKeyId, now, true);
+        this.send(res, ctx, answer.error ? answer : { ...answer, result: fault.result });
+        return;
+      }
     }
   }
 
@@ -445,7 +466,10 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
     };
     const envelope: OpenApiEnvelope =
       answer.error === undefined
-        ? { ResponseMetadata: metadata, Result: SUCCESS_RESULT }
+        ? {
+            ResponseMetadata: metadata,
+            Result: 'result' in answer ? answer.result : SUCCESS_RESULT,
+          }
         : { ResponseMetadata: { ...metadata, Error: answer.error } };
     const json = JSON.stringify(envelope);
     res.writeHead(answer.status, {
