@@ -41,26 +41,44 @@ describe('health probes', () => {
   it('GET /health/ready answers 200 when the RTC OpenAPI answers, without an API key', async () => {
     emulator.reset();
     const response = await request(up.server).get('/health/ready').expect(200);
-    expect(response.body).toMatchObject({
+    expect(response.body).toEqual({
       status: 'ok',
-      info: { rtc: { status: 'up', endpoint: emulator.url, region: 'cn-north-1' } },
+      info: { rtc: { status: 'up' } },
+      error: {},
+      details: { rtc: { status: 'up' } },
     });
     expect(emulator.received).toBe(1);
     // Nothing was sent: the probe calls no action.
     expect(emulator.accepted).toHaveLength(0);
   });
 
-  it('GET /health/ready answers 503 with the reason when the RTC OpenAPI is down', async () => {
+  it('GET /health/ready answers 503 with statuses only when the RTC OpenAPI is down, and logs why', async () => {
     const response = await request(down.server).get('/health/ready').expect(503);
-    expect(response.body).toMatchObject({
+    expect(response.body).toEqual({
       statusCode: 503,
+      error: { rtc: { status: 'down' } },
+      message: 'Service Unavailable',
       status: 'error',
-      error: { rtc: { status: 'down', reason: expect.stringMatching(/ECONNREFUSED/) } },
+      info: {},
+      details: { rtc: { status: 'down' } },
+    });
+    // The address and the connect error are for the operator: in the log, not the answer.
+    expect(down.logger.lines.join('\n')).toMatch(/ECONNREFUSED/);
+    expect(JSON.stringify(response.body)).not.toMatch(/127\.0\.0\.1|localhost|ECONNREFUSED/);
+  });
+
+  it('GET /health/live shows the status only', async () => {
+    const response = await request(up.server).get('/health/live').expect(200);
+    expect(response.body).toEqual({
+      status: 'ok',
+      info: { process: { status: 'up' } },
+      error: {},
+      details: { process: { status: 'up' } },
     });
   });
 
   it('never shows the secret key in a probe or a log', () => {
-    expect(sent.bodies).toHaveLength(4);
+    expect(sent.bodies).toHaveLength(5);
     const lines = [...up.logger.lines, ...down.logger.lines];
     for (const text of [...sent.bodies, ...sent.headers, ...lines]) {
       expect(text).not.toContain(SECRET);
