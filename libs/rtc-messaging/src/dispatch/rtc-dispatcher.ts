@@ -37,6 +37,9 @@ export class RtcDispatcher {
     signal?: AbortSignal,
     priority?: BudgetPriority,
   ): Promise<OpenApiSuccess<TResult>> {
+    // Refused before anything is sent, with the signal's reason as the budget would: without a
+    // budget (`rateLimit: false`) nothing else looks at the signal before the first attempt.
+    signal?.throwIfAborted();
     const started = performance.now();
     // With at-least-once retries, an earlier attempt may have delivered: a later refusal must not
     // hide that, so the caller hears the unknown outcome rather than "not delivered".
