@@ -130,6 +130,49 @@ describe('MemoryRateLimitStore (GCRA)', () => {
     ]);
   });
 
+  describe('maxKeys: no sequence of distinct keys grows memory without limit', () => {
+    const slow: GcraRate = { intervalMs: 1_000, burst: 0 };
+    const keysOf = (s: MemoryRateLimitStore) =>
+      (s as unknown as { tats: Map<string, number> }).tats.size;
+
+    it('holds at most maxKeys keys within one sweep interval, however many distinct keys come', async () => {
+      const bounded = new MemoryRateLimitStore({ now: () => time, maxKeys: 100 });
+      for (let i = 0; i < 10_000; i++) {
+        time = i / 1_000; // 10,000 keys within 10 ms: the periodic sweep never runs
+        await bounded.tryTake(`k${i}`, slow);
+      }
+      expect(keysOf(bounded)).toBeLessThanOrEqual(100);
+    });
+
+    it('forgets only keys whose TAT has passed to make room, at once rather than once a minute', async () => {
+      const bounded = new MemoryRateLimitStore({ now: () => time, maxKeys: 2 });
+      await bounded.tryTake('a', slow); // TAT 1,000
+      time = 500;
+      await bounded.tryTake('b', slow); // TAT 1,500
+      time = 1_000;
+      expect(await bounded.tryTake('c', slow)).toEqual({ granted: true }); // 'a' was idle
+      expect(keysOf(bounded)).toBe(2);
+    });
+
+    it('refuses a new key while every kept key is still paced: evicting one would reset its pace', async () => {
+      const bounded = new MemoryRateLimitStore({ now: () => time, maxKeys: 2 });
+      await bounded.tryTake('a', slow); // TAT 1,000
+      time = 300;
+      await bounded.tryTake('b', slow); // TAT 1,300
+      // Until 'a' is idle at t=1,000 there is no room; then 'c' fits.
+      expect(await bounded.tryTake('c', slow)).toEqual({ granted: false, retryAfterMs: 700 });
+      // 'a' keeps its pace: it was not evicted to make room.
+      expect(await bounded.tryTake('a', slow)).toEqual({ granted: false, retryAfterMs: 700 });
+      time = 1_000;
+      expect(await bounded.tryTake('c', slow)).toEqual({ granted: true });
+    });
+
+    it('refuses maxKeys that is not a positive whole number', () => {
+      expect(() => new MemoryRateLimitStore({ maxKeys: 0 })).toThrow(RangeError);
+      expect(() => new MemoryRateLimitStore({ maxKeys: 1.5 })).toThrow(RangeError);
+    });
+  });
+
   it('rejects rates that cannot be honoured', async () => {
     for (const bad of [
       { intervalMs: 0, burst: 1 },
