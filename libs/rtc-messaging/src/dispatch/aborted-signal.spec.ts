@@ -13,6 +13,8 @@ import { UnicastService } from '../unicast/unicast.service';
 describe.each([
   ['rateLimit: false', { rateLimit: false }],
   ['the default budget', {}],
+  // The services then keep the signal from the dispatcher (see `dispatchSignal`), so they check it.
+  ['retry.unknownOutcome on', { retry: { unknownOutcome: true } }],
 ] as [string, Partial<RtcMessagingModuleOptions>][])(
   'an aborted signal, with %s',
   (_name, options) => {

@@ -47,6 +47,8 @@ export class UnicastService {
    */
   async send(input: SendUnicastInput, { signal }: CallOptions = {}): Promise<RtcSendResult> {
     const dto = validateInput(SendUnicastDto, input);
+    // The dispatcher refuses an aborted signal, but with `retry.unknownOutcome` on it never sees it.
+    signal?.throwIfAborted();
     const { requestId, result } = await this.dispatcher.dispatch<unknown>(
       'SendUnicast',
       {
