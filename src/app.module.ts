@@ -7,6 +7,7 @@ import { HttpErrorFilter } from './errors/http-error.filter';
 import { HealthModule } from './health/health.module';
 import { MessagesModule } from './messages/messages.module';
 import { RoomsModule } from './rooms/rooms.module';
+import { TokensModule } from './tokens/tokens.module';
 
 export interface AppModuleOptions {
   /**
@@ -39,6 +40,7 @@ export class AppModule {
         RtcMessagingModule.forRootAsync({ ...rtcConfig.asProvider(), isGlobal: true }),
         MessagesModule,
         RoomsModule,
+        TokensModule,
         HealthModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }],

@@ -13,7 +13,10 @@ import { OneLineLogger } from './logging/one-line.logger';
  */
 
 const API_KEY = 'demo-key';
-const APP_ID = 'demo-app';
+// Tokens carry the AppId at a fixed 24 characters, as real AppIds are.
+const APP_ID = '661e000000000000000543cf';
+// A demo AppKey: the tokens it signs are refused by the real RTC service, as they should be.
+const APP_KEY = 'demo-app-key-0123456789abcdef';
 const FROM = 'server_bot';
 
 const print = (line = ''): void => {
@@ -61,6 +64,7 @@ async function main(): Promise<void> {
         VOLC_ACCESSKEY: EMULATOR_DEMO_CREDENTIALS.accessKeyId,
         VOLC_SECRETKEY: EMULATOR_DEMO_CREDENTIALS.secretAccessKey,
         RTC_APP_ID: APP_ID,
+        RTC_APP_KEY: APP_KEY,
         RTC_FROM: FROM,
         RTC_ENDPOINT: endpoint,
         API_KEYS: API_KEY,
@@ -84,6 +88,10 @@ async function main(): Promise<void> {
   print(
     `  ${curlCommand(url, '/v1/messages/unicast', { to: 'user_42', message: 'Hello from the demo' })}`,
   );
+  print();
+  print('Get the token a client passes to login (or /v1/tokens/room for joinRoom):');
+  print();
+  print(`  ${curlCommand(url, '/v1/tokens/login', { userId: 'user_42' })}`);
   print();
   print('Broadcast to a room, or fan a message out to several users:');
   print();

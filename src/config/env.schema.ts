@@ -15,7 +15,8 @@ import {
   ValidationError,
   validateSync,
 } from 'class-validator';
-import { IsRtcId } from 'nestjs-volcengine-rtc';
+import { IsAppKey, IsRtcId, MAX_TOKEN_TTL_SECONDS } from 'nestjs-volcengine-rtc';
+import { IsTokenAppIdWithAppKey } from '../tokens/token-env.validators';
 
 /** Every environment variable the demo app reads; the single list the checks below cover. */
 export const ENV_VARIABLES = [
@@ -35,6 +36,9 @@ export const ENV_VARIABLES = [
   'RTC_RATE_LIMIT_ON_REDIS_ERROR',
   'RTC_RATE_LIMIT_INSTANCES',
   'RTC_RETRY_UNKNOWN_OUTCOME',
+  'RTC_APP_KEY',
+  'RTC_APP_KEY_SECONDARY',
+  'RTC_TOKEN_TTL_SECONDS',
   'API_KEYS',
   'PORT',
   'FAN_OUT_MAX_RECIPIENTS',
@@ -166,6 +170,27 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsBoolean({ message: 'RTC_RETRY_UNKNOWN_OUTCOME must be true or false' })
   RTC_RETRY_UNKNOWN_OUTCOME?: boolean;
+
+  // Access tokens (/v1/tokens/*): off without RTC_APP_KEY. The keys are secrets: checked for
+  // their shape only, and no message quotes them.
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsAppKey()
+  @IsTokenAppIdWithAppKey()
+  RTC_APP_KEY?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsAppKey()
+  RTC_APP_KEY_SECONDARY?: string;
+
+  @Transform(optionalInteger)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_TOKEN_TTL_SECONDS)
+  RTC_TOKEN_TTL_SECONDS?: number;
 
   @Transform(({ value }: { value: unknown }) =>
     typeof value === 'string'

@@ -32,6 +32,9 @@ export const rtcConfig = registerAs('rtc', (): RtcMessagingModuleOptions => {
       instances: env.RTC_RATE_LIMIT_INSTANCES,
     },
     retry: { unknownOutcome: env.RTC_RETRY_UNKNOWN_OUTCOME },
+    appKey: env.RTC_APP_KEY,
+    secondaryAppKey: env.RTC_APP_KEY_SECONDARY,
+    tokenTtlSeconds: env.RTC_TOKEN_TTL_SECONDS,
   };
 });
 

@@ -60,6 +60,7 @@ export { MessagingResult, OpenApiEnvelope, OpenApiSuccess, RtcOpenApiClient } fr
 export { Credentials, V4Signer } from './signing';
 export {
   DEFAULT_TOKEN_TTL_SECONDS,
+  IsAppKey,
   LoginTokenDto,
   LoginTokenOptions,
   MAX_TOKEN_TTL_SECONDS,
@@ -75,6 +76,7 @@ export {
 } from './token-service';
 export {
   parseRtcToken,
+  RTC_TOKEN_APP_ID_PATTERN,
   RTC_TOKEN_PRIVILEGES,
   RtcAppKeys,
   RtcTokenContent,

@@ -15,3 +15,4 @@ export {
   TOKEN_APP_ID_RULE,
   TokenExpectationsDto,
 } from './token-input.dto';
+export { IsAppKey } from './token-options';

@@ -328,6 +328,7 @@ describe('RtcTokenService', () => {
   describe('without an AppKey (a messaging-only app)', () => {
     it('boots, and each token method throws RtcConfigurationError naming appKey', async () => {
       const keyless = await moduleWith({ appKey: undefined, appId: 'short-app' });
+      expect([keyless.tokens.hasAppKey, tokens.hasAppKey]).toEqual([false, true]);
       for (const call of [
         () => keyless.tokens.createLoginToken('u'),
         () => keyless.tokens.createRoomToken('r', 'u'),

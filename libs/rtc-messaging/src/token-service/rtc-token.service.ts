@@ -90,6 +90,14 @@ export class RtcTokenService {
   ) {}
 
   /**
+   * Whether the module has an AppKey, so tokens can be made and verified: an app can turn its
+   * token endpoints off (rather than have every call fail) when it has none.
+   */
+  get hasAppKey(): boolean {
+    return this.options.appKeys !== undefined;
+  }
+
+  /**
    * The token for `login(token, userId)`: out-of-room messaging, the receiving side of
    * `SendUnicast`. Its room id is empty and it carries no privilege.
    * @throws RtcValidationError naming each broken rule (`userId`, `expiresInSeconds`, `appId`, an unknown option)
