@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
 import { RtcMessagingModule } from 'nestjs-volcengine-rtc';
-import { checkEnv, rtcConfig, serverConfig } from './config';
+import { checkEnv, rtcConfig, senderPolicyConfig, serverConfig } from './config';
 import { HttpErrorFilter } from './errors/http-error.filter';
 import { HealthModule } from './health/health.module';
 import { MessagesModule } from './messages/messages.module';
@@ -30,7 +30,7 @@ export class AppModule {
       ignoreEnvFile: envFile === false,
       envFilePath: envFile === false ? undefined : envFile,
       validate: checkEnv,
-      load: [serverConfig, rtcConfig],
+      load: [serverConfig, rtcConfig, senderPolicyConfig],
     });
     return {
       module: AppModule,

@@ -1,6 +1,7 @@
 import { getMetadataStorage, ValidationTypes } from 'class-validator';
 import request from 'supertest';
 import { RtcOpenApiEmulator } from 'nestjs-volcengine-rtc/testing';
+import { FROM_PROPERTY } from '../src/docs/api-properties';
 import { SendFanOutRequest, SendUnicastRequest } from '../src/messages/message.requests';
 import {
   RoomIdParams,
@@ -47,8 +48,8 @@ interface Document {
   };
 }
 
-const SINGLE = ['200', '400', '401', '413', '429', '502', '503', '504'];
-const LIST = ['200', '400', '401', '413'];
+const SINGLE = ['200', '400', '401', '403', '413', '429', '502', '503', '504'];
+const LIST = ['200', '400', '401', '403', '413'];
 
 /** Every messaging endpoint, what it may answer, and the class its body is validated with. */
 const ENDPOINTS = [
@@ -88,7 +89,10 @@ describe('API docs: /docs and /docs-json', () => {
 
   beforeAll(async () => {
     emulator = await startEmulator();
-    subject = await startAppUnderTest(emulator.url, sent);
+    // The documented `from` is an example of an allowed override.
+    subject = await startAppUnderTest(emulator.url, sent, {
+      RTC_ALLOWED_FROM: String(FROM_PROPERTY.example),
+    });
     document = (await request(subject.server).get('/docs-json').expect(200)).body as Document;
   });
   afterAll(async () => {
@@ -140,11 +144,11 @@ describe('API docs: /docs and /docs-json', () => {
     },
   );
 
-  it('covers 400, 401, 413, 429, 502, 503 and 504 between the endpoints', () => {
+  it('covers 400, 401, 403, 413, 429, 502, 503 and 504 between the endpoints', () => {
     const documented = new Set(
       ENDPOINTS.flatMap(({ path }) => Object.keys(document.paths[path].post.responses)),
     );
-    for (const status of ['400', '401', '413', '429', '502', '503', '504']) {
+    for (const status of ['400', '401', '403', '413', '429', '502', '503', '504']) {
       expect(documented).toContain(status);
     }
   });

@@ -30,6 +30,9 @@ describe('POST /v1/messages/fan-out', () => {
     emulator = await startEmulator();
     subject = await startAppUnderTest(emulator.url, sent, {
       FAN_OUT_MAX_RECIPIENTS: String(MAX_RECIPIENTS),
+      // The overrides the tests send are allowed (test/sender-policy.e2e-spec.ts covers the rest).
+      RTC_ALLOWED_FROM: 'ops_bot',
+      RTC_ALLOWED_APP_IDS: 'other-app',
     });
   });
   afterAll(async () => {

@@ -35,7 +35,11 @@ describe('POST /v1/rooms/:roomId/messages[/unicast|/batch]', () => {
 
   beforeAll(async () => {
     emulator = await startEmulator();
-    subject = await startAppUnderTest(emulator.url, sent);
+    // The overrides the tests send are allowed (test/sender-policy.e2e-spec.ts covers the rest).
+    subject = await startAppUnderTest(emulator.url, sent, {
+      RTC_ALLOWED_FROM: 'referee',
+      RTC_ALLOWED_APP_IDS: 'other-app',
+    });
   });
   afterAll(async () => {
     await subject?.app.close();

@@ -110,6 +110,28 @@ describe('validateEnv', () => {
     });
   });
 
+  it('converts the allowed sender ids and AppIds, trimmed, dropping empty entries', () => {
+    const env = validateEnv({
+      ...valid(),
+      RTC_ALLOWED_FROM: ' billing_bot , ops@example.com ,,',
+      RTC_ALLOWED_APP_IDS: '661e000000000000000543d0',
+    });
+    expect(env.RTC_ALLOWED_FROM).toEqual(['billing_bot', 'ops@example.com']);
+    expect(env.RTC_ALLOWED_APP_IDS).toEqual(['661e000000000000000543d0']);
+    const unset = validateEnv(valid());
+    expect(unset.RTC_ALLOWED_FROM).toEqual([]);
+    expect(unset.RTC_ALLOWED_APP_IDS).toEqual([]);
+  });
+
+  it.each(['RTC_ALLOWED_FROM', 'RTC_ALLOWED_APP_IDS'])(
+    'refuses a malformed entry of %s by its position, not its value',
+    (name) => {
+      const message = problemsOf({ ...valid(), [name]: 'good_id,bad id!' });
+      expect(message).toContain(`${name}[1] must be a string of 1 to 128 characters`);
+      expect(message).not.toContain('bad id!');
+    },
+  );
+
   it('treats empty optional variables as unset', () => {
     const env = validateEnv({ ...valid(), RTC_TIMEOUT_MS: '', RTC_ENDPOINT: ' ', PORT: '' });
     expect(env.RTC_TIMEOUT_MS).toBeUndefined();

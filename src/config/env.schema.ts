@@ -15,7 +15,7 @@ import {
   ValidationError,
   validateSync,
 } from 'class-validator';
-import { IsAppKey, IsRtcId, MAX_TOKEN_TTL_SECONDS } from 'nestjs-volcengine-rtc';
+import { IsAppKey, IsRtcId, IsRtcIdList, MAX_TOKEN_TTL_SECONDS } from 'nestjs-volcengine-rtc';
 import { IsTokenAppIdWithAppKey } from '../tokens/token-env.validators';
 
 /** Every environment variable the demo app reads; the single list the checks below cover. */
@@ -24,7 +24,9 @@ export const ENV_VARIABLES = [
   'VOLC_SECRETKEY',
   'VOLC_SESSION_TOKEN',
   'RTC_APP_ID',
+  'RTC_ALLOWED_APP_IDS',
   'RTC_FROM',
+  'RTC_ALLOWED_FROM',
   'RTC_REGION',
   'RTC_ENDPOINT',
   'RTC_TIMEOUT_MS',
@@ -59,6 +61,16 @@ const emptyToUndefined = ({ value }: { value: unknown }): unknown =>
 
 const optionalInteger = (params: { value: unknown }): unknown =>
   toInteger({ value: emptyToUndefined(params) });
+
+/** A comma-separated list, each entry trimmed; empty entries (and an unset variable) add none. */
+const toList = ({ value }: { value: unknown }): unknown => {
+  if (value === undefined) return [];
+  if (typeof value !== 'string') return value;
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+};
 
 /** `true` and `false` only: `1`, `yes` or `TRUE` fail the boot rather than guess. */
 const toBoolean = (params: { value: unknown }): unknown => {
@@ -95,9 +107,22 @@ export class EnvironmentVariables {
   @IsNotEmpty()
   RTC_APP_ID!: string;
 
+  /**
+   * AppIds a request may name in `appId` besides `RTC_APP_ID`; none when unset. A policy of the
+   * demo, not a rule of the library (whose calls take any AppId).
+   */
+  @Transform(toList)
+  @IsRtcIdList()
+  RTC_ALLOWED_APP_IDS!: string[];
+
   // The library checks it too, but its error would name its option (`from`), not this variable.
   @IsRtcId()
   RTC_FROM!: string;
+
+  /** Sender ids a request may name in `from` besides `RTC_FROM`; none when unset. */
+  @Transform(toList)
+  @IsRtcIdList()
+  RTC_ALLOWED_FROM!: string[];
 
   @Transform(emptyToUndefined)
   @IsOptional()
@@ -192,14 +217,7 @@ export class EnvironmentVariables {
   @Max(MAX_TOKEN_TTL_SECONDS)
   RTC_TOKEN_TTL_SECONDS?: number;
 
-  @Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string'
-      ? value
-          .split(',')
-          .map((key) => key.trim())
-          .filter((key) => key.length > 0)
-      : value,
-  )
+  @Transform(toList)
   @IsString({ each: true })
   @ArrayMinSize(1)
   API_KEYS!: string[];

@@ -6,4 +6,5 @@ export {
   validateEnv,
 } from './env.schema';
 export { RtcConfig, rtcConfig } from './rtc.config';
+export { SenderPolicyConfig, senderPolicyConfig } from './sender-policy.config';
 export { ServerConfig, serverConfig } from './server.config';

@@ -49,14 +49,15 @@ export const BINARY_PROPERTY: ApiPropertyOptions = {
 };
 
 export const FROM_PROPERTY: ApiPropertyOptions = rtcIdProperty(
-  'Sender id the clients see; defaults to `RTC_FROM`',
+  'Sender id the clients see; defaults to `RTC_FROM`. Any other must be listed in `RTC_ALLOWED_FROM` (otherwise 403)',
   'billing_bot',
 );
 
 export const APP_ID_PROPERTY: ApiPropertyOptions = {
   type: String,
   minLength: 1,
-  description: 'RTC AppId to send from; defaults to `RTC_APP_ID`.',
+  description:
+    'RTC AppId to send from; defaults to `RTC_APP_ID`. Any other must be listed in `RTC_ALLOWED_APP_IDS` (otherwise 403).',
   example: '661e000000000000000543cf',
 };
 

@@ -11,6 +11,7 @@ import {
   RtcValidationError,
 } from 'nestjs-volcengine-rtc';
 import { jsonBodyLimitBytes } from '../app.constants';
+import { FROM_NOT_ALLOWED, SenderNotAllowedException } from '../auth/sender-policy.pipe';
 import { DEFAULT_FAN_OUT_MAX_RECIPIENTS } from '../config/env.schema';
 import { ErrorBody, Failure, toErrorResponse } from '../errors/error-response';
 
@@ -58,7 +59,7 @@ export class ErrorBodyResponse implements ErrorBody {
 
   @ApiPropertyOptional({
     type: [FieldViolationResponse],
-    description: 'Each broken rule (400).',
+    description: 'Each broken rule (400), or each field naming a sender not allowed (403).',
   })
   violations?: FieldViolationResponse[];
 
@@ -129,6 +130,13 @@ const ERROR_RESPONSES = {
         'No or a wrong API key',
         new UnauthorizedException('a valid x-api-key header is required'),
       ),
+    },
+  },
+  403: {
+    description:
+      'The body is valid, but `from` or `appId` names a sender this server does not allow: only the defaults (`RTC_FROM`, `RTC_APP_ID`) and those listed in `RTC_ALLOWED_FROM` / `RTC_ALLOWED_APP_IDS`. `violations` names each such field. Nothing was sent.',
+    examples: {
+      from: example('A sender id not allowed', new SenderNotAllowedException([FROM_NOT_ALLOWED])),
     },
   },
   413: {
@@ -237,13 +245,15 @@ const ERROR_RESPONSES = {
 export type ErrorStatus = keyof typeof ERROR_RESPONSES;
 
 /** What a request that sends one message may answer besides 200. */
-export const SINGLE_MESSAGE_ERRORS: readonly ErrorStatus[] = [400, 401, 413, 429, 502, 503, 504];
+export const SINGLE_MESSAGE_ERRORS: readonly ErrorStatus[] = [
+  400, 401, 403, 413, 429, 502, 503, 504,
+];
 
 /**
  * What a list request (fan-out, batch) may answer besides 200: once its input is valid it
  * reports each recipient's or call's fate in the 200 summary instead of failing.
  */
-export const RECIPIENT_LIST_ERRORS: readonly ErrorStatus[] = [400, 401, 413];
+export const RECIPIENT_LIST_ERRORS: readonly ErrorStatus[] = [400, 401, 403, 413];
 
 /**
  * Documents the error answers of an endpoint, each with the shape of `ErrorBody` and examples.

@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { UnicastService } from 'nestjs-volcengine-rtc';
+import { SenderPolicyPipe } from '../auth/sender-policy.pipe';
 import { API_KEY_SECURITY } from '../docs/api-docs.constants';
 import {
   ApiErrorResponses,
@@ -32,7 +33,9 @@ export class MessagesController {
   })
   @ApiOkResponse({ type: SendResultResponse, description: 'The upstream accepted the message.' })
   @ApiErrorResponses(SINGLE_MESSAGE_ERRORS)
-  sendUnicast(@Body(RtcValidationPipe) body: SendUnicastRequest): Promise<SendResultResponse> {
+  sendUnicast(
+    @Body(RtcValidationPipe, SenderPolicyPipe) body: SendUnicastRequest,
+  ): Promise<SendResultResponse> {
     return this.unicast.send(body);
   }
 
@@ -50,7 +53,7 @@ export class MessagesController {
   })
   @ApiErrorResponses(RECIPIENT_LIST_ERRORS)
   async sendToMany(
-    @Body(RecipientListPipe) body: SendFanOutRequest,
+    @Body(RecipientListPipe, SenderPolicyPipe) body: SendFanOutRequest,
     @ClientDisconnectSignal() signal: AbortSignal,
   ): Promise<FanOutSummaryResponse> {
     const { to, message, binary, from, appId } = body;

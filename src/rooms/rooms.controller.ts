@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RoomMessagingService } from 'nestjs-volcengine-rtc';
+import { SenderPolicyPipe } from '../auth/sender-policy.pipe';
 import { API_KEY_SECURITY } from '../docs/api-docs.constants';
 import {
   ApiErrorResponses,
@@ -39,7 +40,7 @@ export class RoomsController {
   @ApiErrorResponses(SINGLE_MESSAGE_ERRORS)
   broadcast(
     @Param(RtcValidationPipe) { roomId }: RoomIdParams,
-    @Body(RtcValidationPipe) body: SendRoomBroadcastRequest,
+    @Body(RtcValidationPipe, SenderPolicyPipe) body: SendRoomBroadcastRequest,
   ): Promise<SendResultResponse> {
     const { message, binary, from, appId } = body;
     return this.rooms.broadcast(roomId, message, { binary, from, appId });
@@ -54,7 +55,7 @@ export class RoomsController {
   @ApiErrorResponses(SINGLE_MESSAGE_ERRORS)
   sendToUser(
     @Param(RtcValidationPipe) { roomId }: RoomIdParams,
-    @Body(RtcValidationPipe) body: SendRoomUnicastRequest,
+    @Body(RtcValidationPipe, SenderPolicyPipe) body: SendRoomUnicastRequest,
   ): Promise<SendResultResponse> {
     const { to, message, binary, from, appId } = body;
     return this.rooms.sendToUser(roomId, to, message, { binary, from, appId });
@@ -75,7 +76,7 @@ export class RoomsController {
   @ApiErrorResponses(RECIPIENT_LIST_ERRORS)
   async sendToUsers(
     @Param(RtcValidationPipe) { roomId }: RoomIdParams,
-    @Body(RecipientListPipe) body: SendRoomBatchRequest,
+    @Body(RecipientListPipe, SenderPolicyPipe) body: SendRoomBatchRequest,
     @ClientDisconnectSignal() signal: AbortSignal,
   ): Promise<RoomBatchResponse> {
     const { to, message, binary, from, appId } = body;
