@@ -186,7 +186,7 @@ describe('POST /v1/messages/unicast', () => {
         name: 'an empty appId',
         body: { to, message: 'hi', appId: '' },
         field: 'appId',
-        rule: 'isNotEmpty',
+        rule: 'rtcId',
       },
       {
         name: 'an unknown field',
