@@ -14,7 +14,7 @@
  *      skipLibCheck off, in each resolution mode of `typeChecks`;
  *    - runs the consumer: forRootAsync fed by ConfigService, a message to the emulator, /health
  *      up, the testing module;
- *    - requires `.` and `./testing` with @nestjs/terminus and ioredis made unloadable, and imports
+ *    - requires `.` and `./testing` with @nestjs/terminus, ioredis, @nestjs/bullmq and bullmq made unloadable, and imports
  *      every subpath from an ES module.
  * Exits non-zero on any failure, after a summary; removes its scratch directories unless
  * KEEP_PACKAGING_DIRS=1.
@@ -275,7 +275,7 @@ async function checkTarball(tarball) {
 /** Blocks the optional peers, then loads the entry points that must not need them. */
 const OPTIONAL_PEERS_CHECK = `
 const Module = require('node:module');
-const blocked = new Set(['@nestjs/terminus', 'ioredis']);
+const blocked = new Set(['@nestjs/terminus', 'ioredis', '@nestjs/bullmq', 'bullmq']);
 const resolveFilename = Module._resolveFilename;
 Module._resolveFilename = function (request, ...rest) {
   if (blocked.has(request)) {
@@ -299,7 +299,13 @@ if (healthLoaded) {
   console.error('the block did not work: ${PACKAGE}/health loaded without @nestjs/terminus');
   process.exit(1);
 }
-console.log('. and ./testing load without @nestjs/terminus and ioredis');
+let jobsLoaded = true;
+try { require('${PACKAGE}/jobs'); } catch { jobsLoaded = false; }
+if (jobsLoaded) {
+  console.error('the block did not work: ${PACKAGE}/jobs loaded without @nestjs/bullmq');
+  process.exit(1);
+}
+console.log('. and ./testing load without @nestjs/terminus, ioredis, @nestjs/bullmq and bullmq');
 `;
 
 const ESM_IMPORT_CHECK = `

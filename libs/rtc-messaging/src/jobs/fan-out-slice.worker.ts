@@ -1,0 +1,156 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import { Job, Queue, Worker } from 'bullmq';
+import { UnicastService } from '../unicast/unicast.service';
+import { FanOutJobStore, MarkAnswer } from './fan-out-job.store';
+import type { FanOutSliceData } from './fan-out-job.types';
+import {
+  FAN_OUT_SLICE_JOB,
+  RTC_FAN_OUT_JOBS_OPTIONS,
+  RTC_FAN_OUT_QUEUE,
+} from './fan-out-jobs.constants';
+import type { ResolvedFanOutJobsOptions } from './fan-out-jobs.options';
+import { bullConnection } from './redis-connection';
+import { sliceJobOptions } from './slice-job-options';
+
+/** How often a running slice looks for a cancel made by another process, in ms. */
+const CANCEL_POLL_MS = 250;
+
+/** How many times BullMQ hands a slice over after its worker died before failing it. */
+const MAX_STALLED = 1_000;
+
+/**
+ * The BullMQ worker of the fan-out queue (unless `worker: false`). Each BullMQ job is one slice
+ * of a fan-out; the worker sends it through `UnicastService.sendToMany`, so the calls share the
+ * module's per-AppId budget (in Redis, across processes), retries and validation, and wait behind
+ * single sends as bulk work.
+ *
+ * The checkpoint, per recipient: the worker marks it in flight before its call can go out, and
+ * records its outcome after. A slice taken again after its worker died first settles what was in
+ * flight (`unknown`, interrupted, or released with `atLeastOnce`), then sends only recipients with
+ * neither mark nor outcome. So a recorded recipient is never sent again, and at most the calls in
+ * flight when a worker died (its `concurrency`) are reported `unknown`.
+ *
+ * It is created here rather than with `@Processor`, whose worker options are fixed when the class
+ * is declared: concurrency, lock duration and whether to run at all come from `forRootAsync`.
+ */
+@Injectable()
+export class FanOutSliceWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('RtcFanOutJobs');
+  private worker?: Worker<FanOutSliceData>;
+
+  constructor(
+    @Inject(RTC_FAN_OUT_JOBS_OPTIONS) private readonly options: ResolvedFanOutJobsOptions,
+    private readonly store: FanOutJobStore,
+    @Inject(RTC_FAN_OUT_QUEUE) private readonly queue: Queue<FanOutSliceData>,
+    private readonly unicast: UnicastService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.options.worker) return;
+    const { queueName, prefix, slicesPerWorker, recoverAfterMs, connection } = this.options;
+    this.worker = new Worker<FanOutSliceData>(queueName, (job) => this.process(job), {
+      connection: bullConnection(connection),
+      ...(prefix === undefined ? {} : { prefix }),
+      concurrency: slicesPerWorker,
+      lockDuration: recoverAfterMs,
+      stalledInterval: recoverAfterMs,
+      maxStalledCount: MAX_STALLED,
+    });
+    // Without a listener an 'error' event would crash the process; Redis errors are retried.
+    this.worker.on('error', (error) => this.logger.error(`Fan-out worker: ${error.message}`));
+  }
+
+  /** Lets the slices in hand finish (and queue their successors) before the queue closes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.worker?.close();
+  }
+
+  /** Sends one slice of a fan-out; throws (BullMQ retries it) when a recipient has no outcome. */
+  private async process(job: Job<FanOutSliceData>): Promise<void> {
+    const { jobId: id, slice } = job.data;
+    const spec = await this.store.spec(id);
+    if (!spec) return; // Its retention ran out before a worker got to it.
+    const firstIndex = slice * spec.sliceSize;
+    await this.store.beginSlice(id, slice, firstIndex);
+    const state = await this.store.sliceState(id, slice);
+    if (!state) return;
+    const { ids, recorded } = state;
+
+    const stop = new AbortController();
+    const sentOffsets: number[] = [];
+    const store = this.store;
+    // Pulled by sendToMany only as a call slot frees, so the mark is written right before the
+    // call it covers: at most `concurrency` recipients are marked and unrecorded at any time.
+    async function* unsent(): AsyncGenerator<string> {
+      for (let offset = 0; offset < ids.length && !stop.signal.aborted; offset++) {
+        if (isRecorded(recorded, offset)) continue;
+        const answer = await store.markInFlight(id, slice, offset);
+        if (answer === MarkAnswer.Cancelled || answer === MarkAnswer.Gone) {
+          stop.abort();
+          return;
+        }
+        if (answer !== MarkAnswer.Marked) continue;
+        sentOffsets.push(offset);
+        yield ids[offset];
+      }
+    }
+    // A cancel made elsewhere also stops calls still waiting for budget, not only the next pull.
+    const watch = setInterval(() => {
+      store.cancelRequested(id).then(
+        (cancelled) => cancelled && stop.abort(),
+        () => undefined,
+      );
+    }, CANCEL_POLL_MS);
+    try {
+      await this.unicast.sendToMany(unsent(), spec.message, {
+        binary: spec.binary,
+        ...(spec.from === undefined ? {} : { from: spec.from }),
+        ...(spec.appId === undefined ? {} : { appId: spec.appId }),
+        concurrency: Math.max(
+          1,
+          Math.floor(this.options.concurrency / this.options.slicesPerWorker),
+        ),
+        signal: stop.signal,
+        // Awaited: the call's slot stays taken until its outcome is in Redis.
+        onResult: (result) => {
+          const offset = sentOffsets[result.index];
+          return this.store.record(id, slice, offset, {
+            to: result.to,
+            index: firstIndex + offset,
+            status: result.status,
+            ...(result.requestId === undefined ? {} : { requestId: result.requestId }),
+            ...(result.reason === undefined ? {} : { reason: result.reason }),
+          });
+        },
+      });
+    } finally {
+      clearInterval(watch);
+    }
+    if (!stop.signal.aborted) {
+      const missing = ids.length - (await this.store.recordedCount(id, slice));
+      if (missing > 0) throw new Error(`${missing} recipients of the slice have no outcome yet`);
+    }
+    const next = await this.store.finishSlice(id, slice, spec);
+    if (next >= 0) {
+      await this.queue.add(
+        FAN_OUT_SLICE_JOB,
+        { jobId: id, slice: next },
+        sliceJobOptions(id, next, this.options.retentionMs),
+      );
+    } else if (next === -2) {
+      await this.store.retain(id, spec.slices, this.options.retentionMs);
+    }
+  }
+}
+
+/** Bit `offset` of a Redis bitmap (bit 0 is the most significant bit of byte 0). */
+function isRecorded(bitmap: Buffer, offset: number): boolean {
+  const byte = offset >> 3;
+  return byte < bitmap.length && (bitmap[byte] & (0x80 >> (offset & 7))) !== 0;
+}
