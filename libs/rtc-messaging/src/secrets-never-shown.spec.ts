@@ -11,6 +11,7 @@ import { resolveOptions, RtcMessagingModuleOptions } from './rtc-messaging.optio
 import { RTC_SERVICE } from './rtc-openapi.constants';
 import { unsealOptions } from './sealed-module-options';
 import { deriveSigningKey, formatXDate, V4Signer } from './signing';
+import { RtcTokenService } from './token-service';
 import { RtcOpenApiClient } from './transport';
 
 /*
@@ -22,6 +23,8 @@ import { RtcOpenApiClient } from './transport';
 const SECRET_KEY = 'sk-Zq8vN3xW5tY7uI9oP1aS';
 const SESSION_TOKEN = 'STS2-tok-Lm4Kj6Hg8Fd0Sa2';
 const REDIS_PASSWORD = 's3cretPass';
+const APP_KEY = 'appkey-Qw7Er9Ty1Ui3Op5';
+const SECONDARY_APP_KEY = 'appkey2-As4Df6Gh8Jk0Lz2';
 const REGION = 'cn-north-1';
 const REDIS_URL = `redis://:${REDIS_PASSWORD}@127.0.0.1:6379`;
 
@@ -29,7 +32,9 @@ const OPTIONS: Omit<RtcMessagingModuleOptions, 'endpoint'> = {
   accessKeyId: 'AKTPexample',
   secretAccessKey: SECRET_KEY,
   sessionToken: SESSION_TOKEN,
-  appId: 'app-1',
+  appKey: APP_KEY,
+  secondaryAppKey: SECONDARY_APP_KEY,
+  appId: '661e000000000000000543cf',
   from: 'server_bot',
   region: REGION,
   rateLimit: { redis: REDIS_URL },
@@ -57,6 +62,8 @@ const SECRETS = [
   SECRET_KEY,
   SESSION_TOKEN,
   REDIS_PASSWORD,
+  APP_KEY,
+  SECONDARY_APP_KEY,
   // Yesterday and tomorrow too: the test may straddle midnight UTC.
   ...[-DAY_MS, 0, DAY_MS].flatMap((offset) => encodingsOfDayKey(new Date(Date.now() + offset))),
 ];
@@ -119,7 +126,9 @@ const registrations = {
 
 describe('the secret search', () => {
   it('finds a secret wherever it is shown', () => {
-    expect(secretsShownBy({ nested: [{ key: Buffer.from(SECRETS[3], 'hex') }] })).not.toEqual([]);
+    expect(
+      secretsShownBy({ nested: [{ key: Buffer.from(encodingsOfDayKey(new Date())[0], 'hex') }] }),
+    ).not.toEqual([]);
     expect(secretsShownBy(Object.defineProperty({}, 'hidden', { value: SECRET_KEY }))).toEqual([
       SECRET_KEY,
     ]);
@@ -142,8 +151,11 @@ describe.each(Object.entries(registrations))(
         imports: [register(`http://127.0.0.1:${port}`)],
       }).compile();
       await moduleRef.init();
-      // One signed call, so that the signer holds today's derived key.
+      // One signed call, so that the signer holds today's derived key; tokens made and checked.
       await moduleRef.get(RtcOpenApiClient).call('SendUnicast', {});
+      const tokens = moduleRef.get(RtcTokenService);
+      await tokens.verifyToken((await tokens.createLoginToken('user_1')).token);
+      await tokens.createRoomToken('room_1', 'user_1');
     });
 
     afterAll(async () => {
@@ -178,6 +190,7 @@ describe('secrets of the exported classes', () => {
     expect(resolved.credentials.secretAccessKey).toBe(SECRET_KEY);
     expect(resolved.credentials.sessionToken).toBe(SESSION_TOKEN);
     expect(resolved.rateLimit && resolved.rateLimit.redis).toBe(REDIS_URL);
+    expect(resolved.appKeys).toBeDefined();
   });
 
   it('a V4Signer shows no secret, before and after it signs', () => {
