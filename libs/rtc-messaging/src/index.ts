@@ -15,6 +15,7 @@ export {
   RtcMessagingModuleOptions,
 } from './rtc-messaging.options';
 export { RTC_MESSAGING_OPTIONS } from './rtc-messaging.constants';
+export { SealedModuleOptions, unsealOptions } from './sealed-module-options';
 export { BudgetKey, RateLimitOptions, RedisClientLike } from './rate-limit/rate-limit.options';
 export { RetryOptions } from './retry/retry.options';
 export * from './rtc-openapi.constants';
