@@ -3,7 +3,8 @@ import { RtcConfigurationError } from '../errors/rtc-configuration.error';
 import { RtcRateLimitedError } from '../errors/rtc-rate-limited.error';
 import { MESSAGING_CALLS_PER_SECOND } from '../rtc-openapi.constants';
 import { FallbackRateLimitStore } from './fallback-rate-limit.store';
-import { bulkRateOf, paceFor } from './gcra';
+import { ADAPTIVE_MARGIN_DEFAULTS, AdaptiveMargin, AdaptiveMarginOptions } from './adaptive-margin';
+import { PaceTable } from './pace-table';
 import { GcraRate, RateLimitStore, TakeResult } from './rate-limit-store.interface';
 
 /** Which store paces calls: the shared one, the local fallback, or none (calls fail closed). */
@@ -21,14 +22,13 @@ const UPSTREAM_WINDOW_MS = 1_000;
  * - `maxQueued` 1000: room for a full window of grants being handed out now and another one
  *   waiting; anyone further back could not be served within `maxWaitMs` anyway, and the bound
  *   keeps a burst from growing memory.
- * - `safetyMarginMs` 30: see `CallBudgetOptions.safetyMarginMs`.
+ * - the safety margin adapts to the link (see `AdaptiveMargin`), unless `safetyMarginMs` fixes it.
  * - `coldStartMs` 100: see `CallBudgetOptions.coldStartMs`.
  */
 export const CALL_BUDGET_DEFAULTS = {
   perSecond: MESSAGING_CALLS_PER_SECOND,
   maxWaitMs: 1_000,
   maxQueued: 1_000,
-  safetyMarginMs: 30,
   coldStartMs: 100,
   onStoreError: 'fail-closed',
 } as const;
@@ -61,7 +61,8 @@ interface CommonOptions {
    */
   maxQueued?: number;
   /**
-   * Added to the upstream's 1 s window, in ms; defaults to 30.
+   * A fixed margin added to the upstream's 1 s window, in ms, instead of the adaptive one (see
+   * `margin`).
    *
    * The budget paces grants (GCRA) so that no span of `1000 + safetyMarginMs` ms, ends included,
    * holds more than `perSecond` of them: one grant every `T = (1000 + margin) / (perSecond - B)`
@@ -76,12 +77,17 @@ interface CommonOptions {
    * release one call at a time, so the spread is the link's own jitter.
    *
    * The price is throughput: just under `1000 × (perSecond - B) / (1000 + margin)` calls per
-   * second sustained. At 500 calls/s, 30 ms with B = 4 gives T ≈ 2.077 ms, 481.5 calls/s (96.3%),
-   * above the 95% target with room for pacing overhead, while covering many times the spread of
-   * a healthy link; 40 ms would leave 476.9/s (95.4%), too close to the target, and 20 ms
-   * (486.3/s) less cover for a GC pause or a slow TLS handshake.
+   * second sustained. At 500 calls/s with B = 4, 30 ms gives 481.5 calls/s (96.3%) and 5 ms
+   * 493.5 calls/s (98.7%): which is why the margin follows the link rather than being sized for
+   * any link.
    */
   safetyMarginMs?: number;
+  /**
+   * The adaptive margin (the default when `safetyMarginMs` is not set): the spread of recent
+   * round trips, which the dispatcher reports through `observeRoundTrip`, within bounds. See
+   * `AdaptiveMargin`.
+   */
+  margin?: Omit<AdaptiveMarginOptions, 'now'>;
   /**
    * How much later than the calls that follow them the first calls after a quiet spell may
    * arrive, beyond `safetyMarginMs`, in ms; defaults to 100; 0 turns the allowance off.
@@ -198,19 +204,16 @@ interface KeyQueue {
 export class CallBudget {
   private readonly maxWaitMs: number;
   private readonly maxQueued: number;
-  /** The pace asked of the store. */
-  private readonly rate: GcraRate;
-  /** The pace asked of the store after a cold start (see `coldStartMs`). */
-  private readonly coldRate: GcraRate;
-  /** How long the cold pace lasts, and how long without a grant makes the budget cold again. */
-  private readonly coldSpanMs: number;
-  private readonly idleMs: number;
+  /** The rates asked of the store, per margin. */
+  private readonly paces: PaceTable;
+  /** The margin when fixed by `safetyMarginMs`; else `adaptive` decides. */
+  private readonly fixedMarginMs?: number;
+  private readonly adaptive?: AdaptiveMargin;
+  private readonly coldStartMs: number;
   /** Takes in flight with no answer for longer than this mean the store hung. */
   private readonly storeSilenceMs: number;
   private lastGrantAt = -Infinity;
   private coldUntil = -Infinity;
-  /** This instance's pace while the local fallback decides. */
-  private readonly localRate?: GcraRate;
   private readonly failClosed: boolean;
   private readonly store: RateLimitStore;
   private readonly fallback?: FallbackRateLimitStore;
@@ -225,7 +228,7 @@ export class CallBudget {
       perSecond: options.perSecond ?? CALL_BUDGET_DEFAULTS.perSecond,
       maxWaitMs: options.maxWaitMs ?? CALL_BUDGET_DEFAULTS.maxWaitMs,
       maxQueued: options.maxQueued ?? CALL_BUDGET_DEFAULTS.maxQueued,
-      safetyMarginMs: options.safetyMarginMs ?? CALL_BUDGET_DEFAULTS.safetyMarginMs,
+      safetyMarginMs: options.safetyMarginMs,
       coldStartMs: options.coldStartMs ?? CALL_BUDGET_DEFAULTS.coldStartMs,
       onStoreError: options.onStoreError ?? CALL_BUDGET_DEFAULTS.onStoreError,
       instances: options.onStoreError === 'local' ? options.instances : undefined,
@@ -237,34 +240,25 @@ export class CallBudget {
     this.maxWaitMs = o.maxWaitMs;
     this.maxQueued = o.maxQueued;
     this.storeSilenceMs = o.maxWaitMs + STORE_ANSWER_GRACE_MS;
-    const windowMs = UPSTREAM_WINDOW_MS + o.safetyMarginMs;
-    this.rate = paceFor(o.perSecond, windowMs);
-    // A window's grants may arrive within `windowMs + coldStartMs` of each other: pace for that.
-    // Grants up to `coldStartMs` into the cold start may arrive that late, so the spans that hold
-    // them end at most `windowMs + 2 × coldStartMs` after it.
-    this.coldRate = o.coldStartMs > 0 ? paceFor(o.perSecond, windowMs + o.coldStartMs) : this.rate;
-    this.coldSpanMs = windowMs + 2 * o.coldStartMs;
-    this.idleMs = windowMs;
     this.now = options.now ?? (() => performance.now());
     this.onStoreStateChange = options.onStoreStateChange;
     this.failClosed = o.onStoreError !== 'local';
+    this.coldStartMs = o.coldStartMs;
+    this.fixedMarginMs = o.safetyMarginMs;
+    if (o.safetyMarginMs === undefined) {
+      this.adaptive = new AdaptiveMargin({ ...options.margin, now: this.now });
+    }
+    // Each instance's own share while local, paced as a budget of that size: the shares add up
+    // to at most `perSecond` in any span, bursts included.
+    const share =
+      options.onStoreError === 'local' ? Math.floor(o.perSecond / options.instances) : undefined;
+    this.paces = new PaceTable(o.perSecond, UPSTREAM_WINDOW_MS, o.coldStartMs, share);
     if (options.onStoreError === 'local') {
-      // Each instance's own share, paced as a budget of that size: the shares add up to at most
-      // `perSecond` in any span, bursts included.
-      const share = Math.floor(o.perSecond / options.instances);
-      const localRate = paceFor(share, windowMs);
-      const localColdRate = paceFor(share, windowMs + o.coldStartMs);
-      this.localRate = localRate;
-      // Every rate a take may ask for, and this instance's share of it.
-      const localRates = new Map<GcraRate, GcraRate>([
-        [this.rate, localRate],
-        [this.coldRate, localColdRate],
-        [this.bulkRate(this.rate), bulkRateOf(localRate)],
-        [this.bulkRate(this.coldRate), bulkRateOf(localColdRate)],
-      ]);
+      const widestMarginMs =
+        o.safetyMarginMs ?? options.margin?.maxMs ?? ADAPTIVE_MARGIN_DEFAULTS.maxMs;
       this.fallback = new FallbackRateLimitStore(store, {
-        localRateOf: (rate) => localRates.get(rate) ?? localRate,
-        guardMs: windowMs,
+        localRateOf: (rate) => this.paces.localOf(rate),
+        guardMs: UPSTREAM_WINDOW_MS + widestMarginMs,
         probeIntervalMs: options.probeIntervalMs,
         now: this.now,
         onStateChange: (state, error) => this.setState(state, error),
@@ -273,6 +267,24 @@ export class CallBudget {
     } else {
       this.store = store;
     }
+  }
+
+  /** The safety margin in force, in ms (see `safetyMarginMs` and `margin`). */
+  get marginMs(): number {
+    return this.fixedMarginMs ?? this.adaptive!.current();
+  }
+
+  /**
+   * Tells the adaptive margin how long a call took from its grant to its answer, in ms: the
+   * spread of these sizes it. (Ignored with a fixed margin.)
+   */
+  observeRoundTrip(roundTripMs: number): void {
+    this.adaptive?.observe(roundTripMs);
+  }
+
+  /** Tells the adaptive margin that the upstream throttled a call anyway: it widens for a while. */
+  observeThrottled(): void {
+    this.adaptive?.throttled();
   }
 
   /** Which store paces calls now. */
@@ -398,7 +410,7 @@ export class CallBudget {
     if (queue.inFlight === 0) queue.lastStoreActivity = now;
     queue.inFlight++;
     const bulk = queue.interactive.size === 0;
-    const rate = bulk ? this.bulkRate(this.paceAt(now)) : this.paceAt(now);
+    const rate = this.paceAt(now, bulk);
     const generation = queue.generation;
     this.store.tryTake(key, rate).then(
       (result) => {
@@ -561,24 +573,24 @@ export class CallBudget {
   }
 
   /**
-   * The pace to ask of the store for a take now: the cold pace for a while after a start with no
-   * grant in the window before (the budget's first, or the first after a quiet spell), else the
-   * normal one. Per budget, not per key: the connections and code that make first calls slow are
-   * shared by every key.
+   * The pace to ask of the store for a take now, at the margin in force: the cold pace for a while
+   * after a start with no grant in the window before (the budget's first, or the first after a
+   * quiet spell), else the normal one; for a bulk take, its variant (see `bulkRateOf`). Per budget,
+   * not per key: the connections and code that make first calls slow are shared by every key.
    */
-  private paceAt(now: number): GcraRate {
-    if (now >= this.coldUntil && now - this.lastGrantAt >= this.idleMs) {
-      this.coldUntil = now + this.coldSpanMs;
+  private paceAt(now: number, bulk: boolean): GcraRate {
+    const margin = this.marginMs;
+    const paces = this.paces.at(margin);
+    if (this.coldStartMs > 0) {
+      const idleMs = UPSTREAM_WINDOW_MS + margin;
+      if (now >= this.coldUntil && now - this.lastGrantAt >= idleMs) {
+        // Grants up to `coldStartMs` into the cold start may arrive that late, so the spans that
+        // hold them end at most `idleMs + 2 × coldStartMs` after it.
+        this.coldUntil = now + idleMs + 2 * this.coldStartMs;
+      }
+      if (now < this.coldUntil) return bulk ? paces.coldBulk : paces.cold;
     }
-    return now < this.coldUntil ? this.coldRate : this.rate;
-  }
-
-  /** The bulk variant of one of the budget's rates, made once (the fallback maps rates by identity). */
-  private readonly bulkRates = new Map<GcraRate, GcraRate>();
-  private bulkRate(rate: GcraRate): GcraRate {
-    let bulk = this.bulkRates.get(rate);
-    if (!bulk) this.bulkRates.set(rate, (bulk = bulkRateOf(rate)));
-    return bulk;
+    return bulk ? paces.warmBulk : paces.warm;
   }
 
   /**
@@ -586,7 +598,8 @@ export class CallBudget {
    * share while the fallback decides.
    */
   private currentRate(): GcraRate {
-    return this.state === 'local' && this.localRate ? this.localRate : this.rate;
+    const rate = this.paces.at(this.marginMs).warm;
+    return this.state === 'local' && this.fallback ? this.paces.localOf(rate) : rate;
   }
 
   /**
@@ -622,7 +635,7 @@ function validate(o: {
   perSecond: number;
   maxWaitMs: number;
   maxQueued: number;
-  safetyMarginMs: number;
+  safetyMarginMs?: number;
   coldStartMs: number;
   onStoreError: string;
   instances?: number;
@@ -638,7 +651,10 @@ function validate(o: {
   if (!Number.isInteger(o.maxQueued) || o.maxQueued < 1) {
     problems.push('maxQueued must be a positive integer');
   }
-  if (!Number.isInteger(o.safetyMarginMs) || o.safetyMarginMs < 0) {
+  if (
+    o.safetyMarginMs !== undefined &&
+    (!Number.isInteger(o.safetyMarginMs) || o.safetyMarginMs < 0)
+  ) {
     problems.push('safetyMarginMs must be an integer ≥ 0');
   }
   if (!Number.isInteger(o.coldStartMs) || o.coldStartMs < 0) {
