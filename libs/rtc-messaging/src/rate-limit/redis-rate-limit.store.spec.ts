@@ -3,7 +3,11 @@ import { AddressInfo, createServer, Server, Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { RtcBudgetUnavailableError } from '../errors/rtc-budget-unavailable.error';
 import { BudgetStoreState, CallBudget } from './call-budget';
-import { RedisRateLimitStore } from './redis-rate-limit.store';
+import {
+  RedisRateLimitStore,
+  sameSlotKey,
+  WIDEST_INTERVAL_HOLD_MS,
+} from './redis-rate-limit.store';
 import { densest } from '../../test/time-windows';
 
 /**
@@ -135,6 +139,32 @@ describe('RedisRateLimitStore (real Redis at 127.0.0.1:6379)', () => {
     expect(await s.tryTake('gone', rate)).toEqual({ granted: true });
     expect(await s.tryTake('gone', rate)).toEqual({ granted: true });
     expect(await s.tryTake('gone', rate)).toMatchObject({ granted: false });
+  });
+
+  it('paces every instance at the widest interval any of them asked for lately', async () => {
+    // One instance's link needs a wide margin (a long interval), another's a narrow one.
+    const wide = store({ client: client(), keyPrefix: prefix });
+    const narrow = store({ client: client(), keyPrefix: prefix });
+    expect(await wide.tryTake('mixed', { intervalMs: 200, burst: 0 })).toEqual({ granted: true });
+    const refused = await narrow.tryTake('mixed', { intervalMs: 20, burst: 0 });
+    expect(refused).toMatchObject({ granted: false });
+    expect((refused as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(150);
+
+    // The wide interval holds for a while after the wide instance's last take, then lapses.
+    const widestKey = `{${prefix}gcra:mixed}:widest`;
+    expect(Number(await admin.get(widestKey))).toBe(200_000);
+    expect(await admin.pttl(widestKey)).toBeGreaterThan(WIDEST_INTERVAL_HOLD_MS - 1_000);
+    await admin.del(widestKey);
+    await sleep(200);
+    expect(await narrow.tryTake('mixed', { intervalMs: 20, burst: 0 })).toEqual({ granted: true });
+    const next = await narrow.tryTake('mixed', { intervalMs: 20, burst: 0 });
+    expect((next as { retryAfterMs: number }).retryAfterMs).toBeLessThanOrEqual(20);
+  });
+
+  it('keeps both of a key’s Redis keys in one cluster slot', () => {
+    expect(sameSlotKey('rtc:gcra:app', ':widest')).toBe('{rtc:gcra:app}:widest');
+    expect(sameSlotKey('{tenant-1}:gcra:app', ':widest')).toBe('{tenant-1}:gcra:app:widest');
+    expect(() => store({ client: client(), keyPrefix: 'odd}prefix:' })).toThrow('hash tag');
   });
 
   it('sends the script by EVALSHA, not its text with every call', async () => {

@@ -56,7 +56,17 @@ export type RedisRateLimitStoreOptions = CommonOptions &
  * missing key decides exactly as the stored TAT would have. `string.format('%d')` writes it in
  * full; Lua's default number-to-string keeps only 14 digits, too few for microseconds since 1970.
  *
- * KEYS[1] = the key's TAT; ARGV = interval in µs (a whole number), burst.
+ *
+ * Instances sharing a key may ask for different intervals: each sizes its safety margin from its
+ * own link (see `AdaptiveMargin`), and the margin must cover the widest spread of arrival delays
+ * of all of them. So the widest interval asked for in the last `ARGV[3]` ms is kept beside the
+ * TAT (KEYS[2]) and every take paces at least that slowly; an instance asking for it (or a wider
+ * one) keeps it alive. GCRA's bound only needs every grant to push the TAT by at least the
+ * interval the decision used, so mixing intervals over time keeps the bound of the narrowest
+ * in force, and this makes that the widest any instance needs.
+ *
+ * KEYS[1] = the key's TAT, KEYS[2] = the widest recent interval; ARGV = interval in µs (a whole
+ * number), burst, how long a widest interval holds in ms.
  * Returns {1} when granted, {0, retryAfterMs} when refused.
  */
 const TAKE_SCRIPT = `
@@ -64,6 +74,12 @@ if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[1])
+local widest = tonumber(redis.call('GET', KEYS[2]))
+if widest and widest > interval then
+  interval = widest
+else
+  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
+end
 local tat = tonumber(redis.call('GET', KEYS[1])) or now
 if tat < now then tat = now end
 local allowAt = tat - interval * tonumber(ARGV[2])
@@ -79,8 +95,22 @@ return {1}
 const COMMAND = 'rtcMessagingBudgetTake';
 
 type ClientWithTake = (Redis | Cluster) & {
-  [COMMAND](key: string, intervalUs: number, burst: number): Promise<number[]>;
+  [COMMAND](
+    tatKey: string,
+    widestKey: string,
+    intervalUs: number,
+    burst: number,
+    holdMs: number,
+  ): Promise<number[]>;
 };
+
+/**
+ * How long the widest interval one instance asked for holds after its last take, in ms: longer
+ * than an upstream window plus the widest margin, so no instance's grants share a window with a
+ * narrower pace than it needs, and short enough that a stopped instance soon stops slowing the
+ * others.
+ */
+export const WIDEST_INTERVAL_HOLD_MS = 5_000;
 
 /**
  * Connection states in which ioredis would park a command in its offline queue until the
@@ -106,6 +136,10 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   constructor(options: RedisRateLimitStoreOptions) {
     this.keyPrefix = options.keyPrefix ?? DEFAULT_BUDGET_KEY_PREFIX;
+    if (this.keyPrefix.includes('}') && !HASH_TAG.test(this.keyPrefix)) {
+      // The script's two keys must live in one Redis Cluster slot (see `sameSlotKey`).
+      throw new RangeError("keyPrefix may contain '}' only as part of a {hash tag}");
+    }
     this.timeoutMs = options.timeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS;
     if (!(this.timeoutMs > 0)) throw new RangeError('timeoutMs must be positive');
 
@@ -129,7 +163,7 @@ export class RedisRateLimitStore implements RateLimitStore {
       client.on('error', () => undefined);
       this.ownsClient = true;
     }
-    client.defineCommand(COMMAND, { numberOfKeys: 1, lua: TAKE_SCRIPT });
+    client.defineCommand(COMMAND, { numberOfKeys: 2, lua: TAKE_SCRIPT });
     this.#client = client as ClientWithTake;
   }
 
@@ -140,8 +174,15 @@ export class RedisRateLimitStore implements RateLimitStore {
     }
     // Rounded up: a pace a little slower than asked never exceeds the bound it was chosen for.
     const intervalUs = Math.ceil(rate.intervalMs * 1_000);
+    const tatKey = `${this.keyPrefix}gcra:${key}`;
     const reply = await this.withTimeout(
-      this.#client[COMMAND](`${this.keyPrefix}gcra:${key}`, intervalUs, rate.burst),
+      this.#client[COMMAND](
+        tatKey,
+        sameSlotKey(tatKey, ':widest'),
+        intervalUs,
+        rate.burst,
+        WIDEST_INTERVAL_HOLD_MS,
+      ),
     );
     if (reply[0] === 1) return { granted: true };
     return { granted: false, retryAfterMs: Number(reply[1]) };
@@ -182,4 +223,15 @@ export class RedisRateLimitStore implements RateLimitStore {
       );
     });
   }
+}
+
+/** A Redis Cluster hash tag: the first `{`, then a non-empty run up to the first `}`. */
+const HASH_TAG = /^[^{]*\{[^}]+\}/;
+
+/**
+ * A key in the same Redis Cluster slot as `key`: one with a hash tag shares it by its tag; one
+ * without is hashed whole, which `{key}` as a tag reproduces.
+ */
+export function sameSlotKey(key: string, suffix: string): string {
+  return HASH_TAG.test(key) ? `${key}${suffix}` : `{${key}}${suffix}`;
 }
