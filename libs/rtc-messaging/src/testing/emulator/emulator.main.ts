@@ -20,6 +20,8 @@ import { RtcOpenApiEmulator } from './rtc-openapi-emulator';
  *   RTC_EMULATOR_SECRET_ACCESS_KEY], replacing the demo credentials
  * - `--record-limit N` [RTC_EMULATOR_RECORD_LIMIT], default 0: nothing can read the records of a
  *   separate process, so keeping them would only grow its memory during a long run
+ * - `--jitter-ms N` [RTC_EMULATOR_JITTER_MS], one-way jitter: each request waits a random 0 to N
+ *   ms before the emulator (and its rate window) sees it; default 0
  */
 
 const FLAGS: Readonly<Record<string, string>> = {
@@ -32,6 +34,7 @@ const FLAGS: Readonly<Record<string, string>> = {
   'access-key-id': 'RTC_EMULATOR_ACCESS_KEY_ID',
   'secret-access-key': 'RTC_EMULATOR_SECRET_ACCESS_KEY',
   'record-limit': 'RTC_EMULATOR_RECORD_LIMIT',
+  'jitter-ms': 'RTC_EMULATOR_JITTER_MS',
 };
 
 function integer(flag: string, value: string): number {
@@ -85,6 +88,8 @@ export function parseEmulatorArgs(
     }
     options.rateLimitKey = rateKey;
   }
+  const jitter = last('jitter-ms');
+  if (jitter !== undefined) options.arrivalJitterMs = integer('jitter-ms', jitter);
   const region = last('region');
   if (region !== undefined) options.region = region;
   const appIds = values.get('app-id');

@@ -66,6 +66,12 @@ export interface RtcOpenApiEmulatorOptions {
    */
   readonly keepAliveTimeoutMs?: number;
   /**
+   * Delays each request by a random time, uniform in `[0, N]` ms, after it was read and BEFORE
+   * anything looks at it (signature, rate window): one-way jitter, so arrivals bunch and reorder
+   * as on a real network, and the rate window counts them when they "arrive". Default 0.
+   */
+  readonly arrivalJitterMs?: number;
+  /**
    * The clock, in epoch milliseconds, used for X-Date skew, the rate window and `receivedAt`.
    * Tests inject one to move time without waiting. Default `Date.now`.
    */
@@ -85,6 +91,7 @@ export interface ResolvedEmulatorOptions {
   readonly port: number;
   readonly recordLimit: number;
   readonly keepAliveTimeoutMs: number;
+  readonly arrivalJitterMs: number;
   readonly now: () => number;
 }
 
@@ -145,6 +152,7 @@ export function resolveEmulatorOptions(
       'keepAliveTimeoutMs',
       options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
     ),
+    arrivalJitterMs: nonNegativeInteger('arrivalJitterMs', options.arrivalJitterMs ?? 0),
     now: options.now ?? Date.now,
   };
 }

@@ -1164,6 +1164,28 @@ describe('RtcOpenApiEmulator rate limit', () => {
     expect(counts).toEqual({ 200: 500, 429: 1 });
   });
 
+  it('arrivalJitterMs delays each request, before the rate window counts it, by up to N ms', async () => {
+    const emulator = new RtcOpenApiEmulator({
+      rateLimitPerSecond: 10,
+      arrivalJitterMs: 200,
+    });
+    emulators.push(emulator);
+    const url = await emulator.start();
+    const sentAt = Date.now();
+    const replies = await Promise.all(
+      Array.from({ length: 30 }, () => call(url, { at: new Date() })),
+    );
+    const arrivals = emulator.accepted.map((m) => m.receivedAt.getTime() - sentAt);
+    // The window counted them as they arrived: the limit, whatever the order.
+    expect(replies.filter((r) => r.status === 200)).toHaveLength(10);
+    expect(Math.min(...arrivals)).toBeGreaterThanOrEqual(0);
+    // Thirty draws from [0, 200]: spread over far more than a loopback round trip.
+    const all = replies.map((r) => r.status);
+    expect(all.filter((status) => status === 429)).toHaveLength(20);
+    expect(Math.max(...arrivals) - Math.min(...arrivals)).toBeGreaterThan(20);
+    expect(Math.max(...arrivals)).toBeLessThan(1_000);
+  });
+
   it.each([0, null])('rateLimitPerSecond %p turns the limit off', async (rateLimitPerSecond) => {
     const url = await start({ rateLimitPerSecond });
     at(0);

@@ -345,6 +345,26 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
     query: Readonly<Record<string, string>>,
     body: Buffer,
   ): void {
+    const jitter = this.options.arrivalJitterMs;
+    if (jitter === 0) {
+      this.arrive(req, res, ctx, query, body);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.latencyTimers.delete(timer);
+      this.arrive(req, res, ctx, query, body);
+    }, Math.random() * jitter);
+    this.latencyTimers.add(timer);
+  }
+
+  /** A request as it reaches the upstream: checked, counted, answered. */
+  private arrive(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ctx: CallContext,
+    query: Readonly<Record<string, string>>,
+    body: Buffer,
+  ): void {
     const now = this.options.now();
     const auth = this.verifier.verify({ method: 'POST', query, headers: req.headers, body }, now);
     if (!auth.ok) {
