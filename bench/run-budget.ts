@@ -24,11 +24,13 @@ const flags = readFlags(process.argv.slice(2), {
   redis: { env: 'BENCH_REDIS_URL', default: 'redis://127.0.0.1:6379' },
   markdown: { env: 'BENCH_MARKDOWN', default: 'false' },
   timeline: { env: 'BENCH_BUDGET_TIMELINE', default: 'true' },
+  jitter: { env: 'BENCH_BUDGET_JITTER', default: '0' },
 });
 const limit = positiveInt('limit', flags.limit);
 const total = positiveInt('total', flags.total);
 const concurrency = positiveInt('concurrency', flags.concurrency);
 const warmup = positiveInt('warmup', flags.warmup, 0);
+const jitterMs = positiveInt('jitter', flags.jitter, 0);
 const runId = `rtc-bench:${Date.now().toString(36)}-${process.pid}`;
 
 interface Scenario {
@@ -62,7 +64,7 @@ const shares = (n: number, parts: number) =>
 
 /** Boots every instance, starts them together, and collects what each one measured. */
 async function runScenario(scenario: Scenario): Promise<Outcome> {
-  const emulator = await EmulatorProcess.start(limit);
+  const emulator = await EmulatorProcess.start(limit, { jitterMs });
   // Time the burst needs at the limit, plus room for boots and a slow machine.
   const burstMs = (1000 * total) / limit;
   const deadlineMs = Math.round(3 * burstMs + 30_000);
@@ -213,7 +215,7 @@ async function main(): Promise<void> {
   if (scenarios.some((s) => s.store === 'redis')) await checkRedis();
   console.log(
     `\nBurst of ${total.toLocaleString('en-US')} SendUnicast calls against an emulator limited to ${limit}/s ` +
-      `(sliding 1 s window, per AppId); ${concurrency} concurrent calls per instance, each instance warmed ` +
+      `(sliding 1 s window, per AppId${jitterMs ? `, one-way jitter 0 to ${jitterMs} ms` : ''}); ${concurrency} concurrent calls per instance, each instance warmed ` +
       `up first with ${warmup} calls to another AppId; Redis key prefix ${runId}:`,
   );
 

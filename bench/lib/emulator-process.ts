@@ -23,12 +23,21 @@ export class EmulatorProcess {
     private readonly output: OutputTail,
   ) {}
 
-  /** Starts it on a free port of 127.0.0.1; `rateLimit` 0 turns the emulator's limit off. */
-  static async start(rateLimit: number, timeoutMs = 15_000): Promise<EmulatorProcess> {
+  /**
+   * Starts it on a free port of 127.0.0.1; `rateLimit` 0 turns the emulator's limit off, and
+   * `jitterMs` delays each request by a random 0 to N ms before the emulator sees it.
+   */
+  static async start(
+    rateLimit: number,
+    { jitterMs = 0, timeoutMs = 15_000 }: { jitterMs?: number; timeoutMs?: number } = {},
+  ): Promise<EmulatorProcess> {
     const output = new OutputTail();
     const child = forkTracked(
       EMULATOR_MAIN,
-      ['--host', '127.0.0.1', '--port', '0', '--rate-limit', String(rateLimit)],
+      [
+        ...['--host', '127.0.0.1', '--port', '0', '--rate-limit', String(rateLimit)],
+        ...['--jitter-ms', String(jitterMs)],
+      ],
       { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] },
     );
     const lines: string[] = [];

@@ -1,0 +1,246 @@
+/**
+ * `npm run bench:app-budget`: the call budget as a user meets it, through the demo app. The
+ * emulator (rate limit on) and each app instance (`dist/src/main.js`, with the environment a
+ * deployment gives it) run in their own processes; this process is the HTTP load: `--total`
+ * `POST /v1/messages/unicast` at `--concurrency`, spread over the instances. Several instances
+ * share their budget through Redis. It reports the calls/s the emulator accepted, as a share of
+ * its limit, and every throttled answer. See bench/README.md.
+ */
+import { Agent, request } from 'node:http';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { EMULATOR_DEMO_CREDENTIALS } from '../libs/rtc-messaging/src/testing/emulator/emulator.options';
+import { forkTracked, installCleanup, OutputTail, stopChild } from './lib/child-processes';
+import { EmulatorProcess } from './lib/emulator-process';
+import { describeMachine } from './lib/machine';
+import { fixed, formatMarkdownTable, formatTable, positiveInt, readFlags } from './lib/stats';
+import { MESSAGE } from './lib/workload';
+
+/** The demo app as `nest build` leaves it. */
+const APP_MAIN = join(__dirname, '../../../dist/src/main.js');
+const API_KEY = 'bench-key';
+
+const flags = readFlags(process.argv.slice(2), {
+  limit: { env: 'BENCH_APP_LIMIT', default: '500' },
+  total: { env: 'BENCH_APP_TOTAL', default: '2500' },
+  concurrency: { env: 'BENCH_APP_CONCURRENCY', default: '200' },
+  instances: { env: 'BENCH_APP_INSTANCES', default: '1,3' },
+  warmup: { env: 'BENCH_APP_WARMUP', default: '300' },
+  jitter: { env: 'BENCH_APP_JITTER', default: '0' },
+  redis: { env: 'BENCH_REDIS_URL', default: 'redis://127.0.0.1:6379' },
+  markdown: { env: 'BENCH_MARKDOWN', default: 'false' },
+});
+const limit = positiveInt('limit', flags.limit);
+const total = positiveInt('total', flags.total);
+const concurrency = positiveInt('concurrency', flags.concurrency);
+const warmup = positiveInt('warmup', flags.warmup, 0);
+const jitterMs = positiveInt('jitter', flags.jitter, 0);
+const instanceCounts = flags.instances.split(',').map((n) => positiveInt('instances', n));
+
+interface Row {
+  readonly instances: number;
+  readonly accepted: number;
+  readonly spanS: number;
+  readonly callsPerSecond: number;
+  readonly throttled: number;
+  readonly statuses: string;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** One POST through the app: its status and when its answer came (wall clock, ms). */
+function post(agent: Agent, port: number, to: string): Promise<{ status: number; at: number }> {
+  const body = JSON.stringify({ to, message: MESSAGE });
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/v1/messages/unicast',
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'x-api-key': API_KEY,
+        },
+      },
+      (res) => {
+        res.resume();
+        res.once('end', () =>
+          resolve({ status: res.statusCode ?? 0, at: performance.timeOrigin + performance.now() }),
+        );
+      },
+    );
+    req.once('error', reject);
+    req.end(body);
+  });
+}
+
+async function waitUntilUp(port: number, tail: OutputTail): Promise<void> {
+  for (const started = Date.now(); Date.now() - started < 60_000;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const req = request({ host: '127.0.0.1', port, path: '/health/live' }, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+      req.once('error', () => resolve(false));
+      req.end();
+    });
+    if (up) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the app on port ${port} did not come up\n${tail.text}`);
+}
+
+/** Sends `count` requests over `ports` round robin, `lanes` at a time. */
+async function load(agent: Agent, ports: readonly number[], count: number, lanes: number) {
+  const answers: Array<{ status: number; at: number }> = [];
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      const i = next++;
+      answers.push(await post(agent, ports[i % ports.length], `user_${i}`));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(lanes, count) }, lane));
+  return answers;
+}
+
+async function runScenario(instances: number): Promise<Row> {
+  const emulator = await EmulatorProcess.start(limit, { jitterMs });
+  // An AppId of its own: a budget key (and an emulator window) no earlier run shares.
+  const appId = `bench_${Date.now().toString(36)}_${process.pid}`;
+  const children: ReturnType<typeof forkTracked>[] = [];
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  let stats: Awaited<ReturnType<EmulatorProcess['stop']>> | undefined;
+  try {
+    const ports: number[] = [];
+    const tails: OutputTail[] = [];
+    for (let i = 0; i < instances; i++) {
+      const port = await freePort();
+      const tail = new OutputTail(20);
+      const child = forkTracked(APP_MAIN, [], {
+        execArgv: [],
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        env: {
+          ...process.env,
+          NODE_ENV: 'production',
+          PORT: String(port),
+          VOLC_ACCESSKEY: EMULATOR_DEMO_CREDENTIALS.accessKeyId,
+          VOLC_SECRETKEY: EMULATOR_DEMO_CREDENTIALS.secretAccessKey,
+          RTC_APP_ID: appId,
+          RTC_FROM: 'server_bot',
+          RTC_ENDPOINT: emulator.url,
+          RTC_RATE_LIMIT_PER_SECOND: String(limit),
+          API_KEYS: API_KEY,
+          METRICS_ENABLED: 'false',
+          ...(instances > 1 ? { REDIS_URL: flags.redis } : {}),
+        },
+      });
+      child.stdout?.on('data', (chunk: Buffer) => tail.push(chunk));
+      child.stderr?.on('data', (chunk: Buffer) => tail.push(chunk));
+      children.push(child);
+      tails.push(tail);
+      ports.push(port);
+    }
+    await Promise.all(ports.map((port, i) => waitUntilUp(port, tails[i])));
+
+    // A service that has been up a while: warm code and connections, a margin measured on the
+    // link. Then a pause longer than any window, so the burst starts on an idle budget.
+    await load(agent, ports, warmup, Math.min(concurrency, 32));
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+
+    const answers = await load(agent, ports, total, concurrency);
+    const ok = answers
+      .filter((a) => a.status === 200)
+      .map((a) => a.at)
+      .sort((a, b) => a - b);
+    const spanS = ok.length > 1 ? (ok[ok.length - 1] - ok[0]) / 1_000 : NaN;
+    const byStatus = new Map<number, number>();
+    for (const { status } of answers) byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
+    const final = await emulator.stop();
+    stats = final;
+    return {
+      instances,
+      accepted: ok.length,
+      spanS,
+      callsPerSecond: (ok.length - 1) / spanS,
+      throttled: final.received - final.accepted,
+      statuses: [...byStatus].map(([status, n]) => `${status}×${n}`).join(' '),
+    };
+  } finally {
+    agent.destroy();
+    await Promise.all(children.map((c) => stopChild(c, 'SIGTERM', 5_000)));
+    if (!stats) await emulator.stop().catch(() => undefined);
+    if (instances > 1) await cleanRedis(appId);
+  }
+}
+
+/** Deletes a run's budget keys (bounded: at most 1,000 SCAN rounds). */
+async function cleanRedis(appId: string): Promise<void> {
+  const redis = new Redis(flags.redis, { maxRetriesPerRequest: 1, retryStrategy: () => null });
+  try {
+    let cursor = '0';
+    for (let round = 0; round < 1_000; round++) {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `*${appId}*`, 'COUNT', 1_000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+      if (cursor === '0') break;
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function main(): Promise<void> {
+  installCleanup();
+  console.log(describeMachine());
+  console.log(
+    `\n${total.toLocaleString('en-US')} POST /v1/messages/unicast through the demo app at concurrency ` +
+      `${concurrency}, after ${warmup} warm-up requests and a 2.5 s pause; emulator limited to ${limit}/s` +
+      `${jitterMs ? `, one-way jitter 0 to ${jitterMs} ms` : ''}; several instances share Redis.\n`,
+  );
+  const rows: Row[] = [];
+  for (const instances of instanceCounts) rows.push(await runScenario(instances));
+  const header = [
+    'instances',
+    'accepted',
+    'span s',
+    'calls/s',
+    '÷ limit',
+    '429s (emulator)',
+    'answers',
+  ];
+  const cells = rows.map((r) => [
+    String(r.instances),
+    r.accepted.toLocaleString('en-US'),
+    fixed(r.spanS, 2),
+    fixed(r.callsPerSecond, 1),
+    `${fixed((100 * r.callsPerSecond) / limit, 1)}%`,
+    String(r.throttled),
+    r.statuses,
+  ]);
+  console.log(formatTable(header, cells));
+  if (flags.markdown === 'true') console.log(`\n${formatMarkdownTable(header, cells)}`);
+  console.log(
+    '\ncalls/s = (accepted - 1) / span, span = first to last 200 as the load generator saw them. ' +
+      "429s = what the emulator throttled (warm-up included), the module's retries included.",
+  );
+  if (rows.some((r) => r.throttled > 0)) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
