@@ -15,6 +15,6 @@ export class RtcValidationError extends RtcError {
   readonly outcome = 'not_delivered' as const;
 
   constructor(readonly violations: readonly FieldViolation[]) {
-    super(`Invalid message: ${violations.map((v) => v.message).join('; ')}`);
+    super(`Invalid input: ${violations.map((v) => v.message).join('; ')}`);
   }
 }

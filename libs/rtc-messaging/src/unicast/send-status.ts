@@ -35,7 +35,7 @@ export function describeFailure(error: unknown, signal?: AbortSignal): SendFailu
     return { status: 'refused', error, reason: CANCELLED_REASON };
   }
   const status = error instanceof RtcError && error.outcome === 'unknown' ? 'unknown' : 'refused';
-  // "Invalid message: to must be…" would misname what was wrong with a recipient.
+  // "Invalid input: to must be…" would misname what was wrong with a recipient.
   const reason =
     error instanceof RtcValidationError
       ? error.violations.map((v) => v.message).join('; ')

@@ -35,17 +35,51 @@ export function toFieldViolations(
 }
 
 /**
+ * How deep input may nest. The deepest valid input (a room batch's `to` array) nests two levels;
+ * class-transformer and class-validator recurse into everything they are given, and overflow the
+ * stack somewhere past a thousand levels, which would surface as a `RangeError` instead of a
+ * violation.
+ */
+export const MAX_INPUT_DEPTH = 32;
+
+/**
  * Validates `input` against `dto` and returns it as an instance of `dto`.
  * @throws RtcValidationError naming every broken rule; nothing invalid goes further.
  */
 export function validateInput<T extends object>(dto: ClassConstructor<T>, input: unknown): T {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new RtcValidationError([
-      { field: '(body)', rule: 'isObject', message: 'the message must be an object' },
+      { field: '(body)', rule: 'isObject', message: 'the input must be an object' },
+    ]);
+  }
+  if (nestsDeeperThan(input, MAX_INPUT_DEPTH)) {
+    throw new RtcValidationError([
+      {
+        field: '(body)',
+        rule: 'maxDepth',
+        message: `the input must not nest deeper than ${MAX_INPUT_DEPTH} levels`,
+      },
     ]);
   }
   const instance = input instanceof dto ? input : plainToInstance(dto, input);
   const errors = validateSync(instance, RTC_VALIDATOR_OPTIONS);
   if (errors.length > 0) throw new RtcValidationError(toFieldViolations(errors));
   return instance;
+}
+
+/**
+ * Whether `value` has objects or arrays nested more than `limit` levels deep: a walk with its own
+ * stack, which stops as soon as it gets that deep, so it cannot overflow and costs next to nothing
+ * for the flat objects valid input is. (A cycle reaches any depth, so it is refused too.)
+ */
+function nestsDeeperThan(value: object, limit: number): boolean {
+  const stack: Array<{ readonly value: object; readonly depth: number }> = [{ value, depth: 1 }];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    for (const child of Object.values(next.value)) {
+      if (typeof child !== 'object' || child === null) continue;
+      if (next.depth + 1 > limit) return true;
+      stack.push({ value: child as object, depth: next.depth + 1 });
+    }
+  }
+  return false;
 }
