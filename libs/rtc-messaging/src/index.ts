@@ -10,10 +10,22 @@ export {
   RtcMessagingModuleExtras,
 } from './rtc-messaging.module-definition';
 export {
+  DEFAULT_SHUTDOWN_GRACE_MS,
   ResolvedRtcMessagingOptions,
   resolveOptions,
   RtcMessagingModuleOptions,
 } from './rtc-messaging.options';
+export {
+  errorCodeOf,
+  FAILURE_LOG_WINDOW_MS,
+  RTC_ATTRIBUTES,
+  RTC_INSTRUMENTATION_SCOPE,
+  RTC_LOG_CONTEXT,
+  RTC_METRICS,
+  RTC_SPANS,
+  RtcCallOutcome,
+  RtcLogger,
+} from './telemetry';
 export { RTC_MESSAGING_OPTIONS } from './rtc-messaging.constants';
 export { SealedModuleOptions, unsealOptions } from './sealed-module-options';
 export { BudgetKey, RateLimitOptions, RedisClientLike } from './rate-limit/rate-limit.options';

@@ -1,3 +1,4 @@
+import type { LoggerService } from '@nestjs/common';
 import {
   IsBoolean,
   IsInt,
@@ -25,6 +26,10 @@ import {
   tokenOptionProblems,
 } from './token-service/token-options';
 import { MAX_TOKEN_TTL_SECONDS } from './token-service/token-defaults';
+import { loggerOptionProblem, resolveLogger, RtcLogger } from './telemetry/rtc-logger';
+
+/** How long shutdown waits for the calls in flight by default, in ms. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
 /**
  * Options of `RtcMessagingModule.forRoot` / `forRootAsync`.
@@ -125,6 +130,25 @@ export class RtcMessagingModuleOptions {
   @Min(1)
   @IsInt()
   tokenTtlSeconds?: number;
+
+  /**
+   * Where the module's log lines go: a Nest `LoggerService` (e.g. nestjs-pino's `Logger`), called
+   * with the context `RtcMessaging`, or `false` for none. Default: Nest's `Logger` with context
+   * `RtcMessaging`, which follows `app.useLogger(...)`. Failures and retries are summarized: at
+   * most one line per error code per 10 s.
+   */
+  logger?: LoggerService | false;
+
+  /**
+   * On shutdown, how long the calls in flight may take to complete before the module closes its
+   * sockets and its Redis, in ms (0 to 300,000); calls arriving meanwhile are refused with
+   * `RtcShuttingDownError`. Default 10,000.
+   */
+  @IsOptional()
+  @Max(300_000)
+  @Min(0)
+  @IsInt()
+  shutdownGraceMs?: number;
 }
 
 /** The budget after validation, with every default applied. */
@@ -149,6 +173,9 @@ export interface ResolvedRtcMessagingOptions {
   /** The AppKeys (they sign and check tokens, and never show); `undefined` without `appKey`. */
   readonly appKeys: ResolvedTokenOptions['appKeys'];
   readonly tokenTtlSeconds: number;
+  /** Where the module logs (a silent logger with `logger: false`). */
+  readonly logger: RtcLogger;
+  readonly shutdownGraceMs: number;
 }
 
 /**
@@ -229,8 +256,10 @@ const isObject = (value: unknown): value is object => typeof value === 'object' 
  */
 export function resolveOptions(raw: unknown): ResolvedRtcMessagingOptions {
   if (!isObject(raw)) throw new RtcConfigurationError(['options must be an object']);
-  const { rateLimit, retry, ...rest } = raw as RtcMessagingModuleOptions;
+  const { rateLimit, retry, logger, ...rest } = raw as RtcMessagingModuleOptions;
   const problems = problemsOf(RtcMessagingModuleOptions, rest);
+  const loggerProblem = loggerOptionProblem(logger);
+  if (loggerProblem) problems.push(loggerProblem);
   if (rateLimit !== undefined && rateLimit !== false) {
     if (isObject(rateLimit))
       problems.push(...problemsOf(RateLimitOptions, rateLimit, 'rateLimit.'));
@@ -257,6 +286,8 @@ export function resolveOptions(raw: unknown): ResolvedRtcMessagingOptions {
     rateLimit: rateLimit === false ? false : resolveRateLimit(rateLimit ?? {}, options.accessKeyId),
     retry: { ...DEFAULT_RETRY_OPTIONS, ...stripUndefined(retry ?? {}) },
     ...resolveTokenOptions(options),
+    logger: resolveLogger(logger),
+    shutdownGraceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
   };
 }
 

@@ -5,6 +5,7 @@ export { RtcUpstreamError, UpstreamErrorDetails } from './rtc-upstream.error';
 export { RtcClockSkewError } from './rtc-clock-skew.error';
 export { RtcRateLimitedError } from './rtc-rate-limited.error';
 export { RtcBudgetUnavailableError } from './rtc-budget-unavailable.error';
+export { RtcShuttingDownError } from './rtc-shutting-down.error';
 export { RtcTransportError, TransportFailure } from './rtc-transport.error';
 export { RtcUnknownOutcomeError, UnknownOutcomeReason } from './rtc-unknown-outcome.error';
 export { GATEWAY_ERRORS, GatewayErrorCode } from './gateway-error-codes';

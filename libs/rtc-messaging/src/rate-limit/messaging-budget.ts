@@ -1,10 +1,11 @@
 import type { Cluster, Redis } from 'ioredis';
-import { FactoryProvider, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { FactoryProvider, OnApplicationShutdown } from '@nestjs/common';
 import { RTC_CALL_BUDGET, RTC_MESSAGING_OPTIONS } from '../rtc-messaging.constants';
 import type {
   ResolvedRateLimitOptions,
   ResolvedRtcMessagingOptions,
 } from '../rtc-messaging.options';
+import type { RtcLogger } from '../telemetry/rtc-logger';
 import { AcquireOptions, BudgetStoreState, CallBudget } from './call-budget';
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
 import { RateLimitStore } from './rate-limit-store.interface';
@@ -45,8 +46,8 @@ export class MessagingBudget implements OnApplicationShutdown {
   }
 }
 
-function createBudget(options: ResolvedRateLimitOptions): MessagingBudget {
-  const logger = new Logger('RtcMessaging');
+/** @param logger the module's `logger` option: store state changes are logged there */
+function createBudget(options: ResolvedRateLimitOptions, logger: RtcLogger): MessagingBudget {
   const { redis, redisKeyPrefix: keyPrefix } = options;
   const store: RateLimitStore =
     redis === undefined
@@ -85,6 +86,6 @@ function createBudget(options: ResolvedRateLimitOptions): MessagingBudget {
 export const messagingBudgetProvider: FactoryProvider<MessagingBudget | null> = {
   provide: RTC_CALL_BUDGET,
   inject: [RTC_MESSAGING_OPTIONS],
-  useFactory: ({ rateLimit }: ResolvedRtcMessagingOptions) =>
-    rateLimit ? createBudget(rateLimit) : null,
+  useFactory: ({ rateLimit, logger }: ResolvedRtcMessagingOptions) =>
+    rateLimit ? createBudget(rateLimit, logger) : null,
 };

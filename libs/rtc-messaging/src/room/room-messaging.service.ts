@@ -4,6 +4,7 @@ import { RtcValidationError } from '../errors';
 import { RTC_MESSAGING_OPTIONS } from '../rtc-messaging.constants';
 import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';
 import { MAX_BATCH_RECIPIENTS, MessagingAction } from '../rtc-openapi.constants';
+import { RTC_ATTRIBUTES, RTC_SPANS, startGroupSpan } from '../telemetry';
 import { MessagingResult, resultMessage } from '../transport';
 import type { RtcSendResult } from '../unicast/send-unicast.dto';
 import { describeFailure } from '../unicast/send-status';
@@ -156,6 +157,11 @@ export class RoomMessagingService {
     const Binary = dto.binary ?? false;
     const counts = { sent: 0, refused: 0, unknown: 0 };
     const chunks: RoomBatchChunk[] = [];
+    // Each chunk's BatchSendRoomUnicast call is a child of this span (see startGroupSpan).
+    const span = startGroupSpan(RTC_SPANS.roomBatch, {
+      [RTC_ATTRIBUTES.appId]: common.AppId,
+      [RTC_ATTRIBUTES.recipients]: dto.to.length,
+    });
 
     for (const { start, end } of batchRanges(dto.to.length, MAX_BATCH_RECIPIENTS)) {
       const ids = dto.to.slice(start, end);
@@ -163,11 +169,13 @@ export class RoomMessagingService {
       try {
         // The budget checks the signal too, but with rateLimit false there is no budget.
         signal?.throwIfAborted();
-        const { requestId } = await this.dispatcher.dispatch<MessagingResult>(
-          'BatchSendRoomUnicast',
-          { ...common, To: ids, Binary, Message: dto.message },
-          this.dispatchSignal(signal),
-          'bulk',
+        const { requestId } = await span.run(() =>
+          this.dispatcher.dispatch<MessagingResult>(
+            'BatchSendRoomUnicast',
+            { ...common, To: ids, Binary, Message: dto.message },
+            this.dispatchSignal(signal),
+            'bulk',
+          ),
         );
         chunk = { start, end, to: ids, status: 'sent', requestId };
       } catch (error) {
@@ -176,7 +184,14 @@ export class RoomMessagingService {
       counts[chunk.status] += ids.length;
       chunks.push(chunk);
     }
-    return { chunks, ...counts, cancelled: signal?.aborted ?? false };
+    const cancelled = signal?.aborted ?? false;
+    span.end({
+      [RTC_ATTRIBUTES.sent]: counts.sent,
+      [RTC_ATTRIBUTES.refused]: counts.refused,
+      [RTC_ATTRIBUTES.unknown]: counts.unknown,
+      [RTC_ATTRIBUTES.cancelled]: cancelled,
+    });
+    return { chunks, ...counts, cancelled };
   }
 
   private async sendOne(

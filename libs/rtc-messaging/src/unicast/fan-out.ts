@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { FieldViolation, RtcValidationError } from '../errors';
+import { RTC_ATTRIBUTES, RTC_SPANS, startGroupSpan } from '../telemetry';
 import type {
   FanOutFailureSample,
   FanOutOptions,
@@ -160,6 +161,8 @@ export async function runFanOut(
   const started = performance.now();
   const tally = new FanOutTally(maxSamples);
   const source = openSource(recipients, signal);
+  // Every recipient's call is a child of this span (see startGroupSpan).
+  const span = startGroupSpan(RTC_SPANS.fanOut, {});
 
   let active = 0;
   let reportedProgressAt = 0;
@@ -177,7 +180,7 @@ export async function runFanOut(
   const attempt = async (to: string, index: number): Promise<void> => {
     let result: FanOutResult;
     try {
-      const { requestId } = await send(to, index, signal);
+      const { requestId } = await span.run(send, to, index, signal);
       result =
         requestId === undefined
           ? { to, index, status: 'sent' }
@@ -225,6 +228,16 @@ export async function runFanOut(
   while (active > 0) await slot();
   run.unlink();
   if (!exhausted) await source.close();
+  span.end(
+    {
+      [RTC_ATTRIBUTES.recipients]: tally.done,
+      [RTC_ATTRIBUTES.sent]: tally.sent,
+      [RTC_ATTRIBUTES.refused]: tally.refused,
+      [RTC_ATTRIBUTES.unknown]: tally.unknown,
+      [RTC_ATTRIBUTES.cancelled]: signal.aborted,
+    },
+    stopError?.error,
+  );
   if (stopError) throw stopError.error;
 
   if (onProgress && reportedProgressAt !== tally.done) onProgress(tally.progress());

@@ -1,0 +1,18 @@
+export { errorCodeOf } from './error-code';
+export { FAILURE_LOG_WINDOW_MS, FailureLogSummary } from './failure-log-summary';
+export {
+  CallTelemetry,
+  GroupSpan,
+  MessagingTelemetry,
+  startGroupSpan,
+} from './messaging-telemetry';
+export { loggerOptionProblem, resolveLogger, RtcLogger } from './rtc-logger';
+export {
+  RTC_ATTRIBUTES,
+  RTC_INSTRUMENTATION_SCOPE,
+  RTC_LOG_CONTEXT,
+  RTC_METRICS,
+  RTC_SPANS,
+  RtcCallOutcome,
+  SECONDS_BUCKETS,
+} from './telemetry-names';
