@@ -6,7 +6,7 @@ import {
   OnApplicationShutdown,
   Optional,
 } from '@nestjs/common';
-import { RtcError, RtcShuttingDownError } from '../errors';
+import { RtcError, RtcRateLimitedError, RtcShuttingDownError } from '../errors';
 import { RTC_CALL_BUDGET, RTC_MESSAGING_OPTIONS } from '../rtc-messaging.constants';
 import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';
 import type { BudgetPriority } from '../rate-limit/call-budget';
@@ -107,10 +107,17 @@ export class RtcDispatcher implements BeforeApplicationShutdown, OnApplicationSh
       attempts.count = attempt;
       try {
         // Not `await this.budget?.acquire(…)`: without a budget that would still cost a turn.
-        if (this.budget) await this.acquire(body.AppId, signal, priority, call);
-        return await this.client.call<TResult>(action, body);
+        if (!this.budget) return await this.client.call<TResult>(action, body);
+        await this.acquire(body.AppId, signal, priority, call);
+        // From the grant to the answer: the round trip whose spread sizes the budget's margin.
+        const grantedAt = performance.now();
+        const success = await this.client.call<TResult>(action, body);
+        this.budget.observeRoundTrip(performance.now() - grantedAt);
+        return success;
       } catch (error) {
         if (error instanceof RtcError && error.outcome === 'unknown') mayHaveDelivered = error;
+        // Throttled although paced: the arrivals varied more than the margin covered.
+        if (error instanceof RtcRateLimitedError && error.upstream) this.budget?.observeThrottled();
         const delay = this.retryDelay(attempt, error, performance.now() - started);
         if (delay === undefined) throw mayHaveDelivered ?? error;
         call.retrying(error);

@@ -34,6 +34,24 @@ export class MessagingBudget implements OnApplicationShutdown {
     return this.budget.queued(this.keyOf(appId));
   }
 
+  /**
+   * A call's round trip, from its grant to its answer, in ms: the adaptive safety margin follows
+   * the spread of these.
+   */
+  observeRoundTrip(roundTripMs: number): void {
+    this.budget.observeRoundTrip(roundTripMs);
+  }
+
+  /** The safety margin the budget paces with now, in ms. */
+  get marginMs(): number {
+    return this.budget.marginMs;
+  }
+
+  /** The upstream throttled a call although the budget paced it: the margin widens for a while. */
+  observeThrottled(): void {
+    this.budget.observeThrottled();
+  }
+
   /** Which store paces calls now: `shared` (Redis or memory), `local` fallback, or `unavailable`. */
   get storeState(): BudgetStoreState {
     return this.budget.storeState;
