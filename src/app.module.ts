@@ -4,6 +4,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { RtcMessagingModule } from 'nestjs-volcengine-rtc';
 import { checkEnv, rtcConfig, senderPolicyConfig, serverConfig } from './config';
 import { HttpErrorFilter } from './errors/http-error.filter';
+import { FanOutJobsModule } from './fan-out-jobs/fan-out-jobs.module';
 import { HealthModule } from './health/health.module';
 import { MessagesModule } from './messages/messages.module';
 import { RoomsModule } from './rooms/rooms.module';
@@ -41,6 +42,7 @@ export class AppModule {
         MessagesModule,
         RoomsModule,
         TokensModule,
+        FanOutJobsModule.register(),
         HealthModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }],

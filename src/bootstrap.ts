@@ -2,6 +2,8 @@ import { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
+import { fanOutJobsBodyParserOptions } from './fan-out-jobs/fan-out-jobs.body-parser';
+import { fanOutJobsConfig, FanOutJobsConfig } from './fan-out-jobs/fan-out-jobs.config';
 import { apiKeyMiddleware } from './auth/api-key.middleware';
 import { setupApiDocs } from './docs/api-docs';
 import { jsonBodyParserOptions } from './http/json-body-parser';
@@ -57,7 +59,10 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   const server = app.get<ServerConfig>(serverConfig.KEY);
   // In this order: the key is checked before any body is read, and a body is checked for depth
   // before anything recurses into it.
+  const jobs = app.get<FanOutJobsConfig>(fanOutJobsConfig.KEY);
   app.use(apiKeyMiddleware(server.apiKeys));
+  // First, and for POST /v1/fan-outs only: its lists are up to FAN_OUT_JOB_MAX_RECIPIENTS long.
+  app.useBodyParser('json', fanOutJobsBodyParserOptions(jobs.maxRecipients));
   app.useBodyParser('json', jsonBodyParserOptions(server.jsonBodyLimitBytes));
   app.use(rejectDeeplyNestedJson);
   app.disable('x-powered-by');

@@ -113,16 +113,30 @@ describe('API docs: /docs and /docs-json', () => {
     });
   });
 
+  /** The fan-out job routes (documented with or without REDIS_URL; 503 without it). */
+  const FAN_OUT_JOB_PATHS = [
+    '/v1/fan-outs',
+    '/v1/fan-outs/{id}',
+    '/v1/fan-outs/{id}/events',
+    '/v1/fan-outs/{id}/results',
+  ];
+
   it('lists every endpoint, the messaging ones with the API key, the probes without', () => {
     expect(Object.keys(document.paths).sort()).toEqual(
       [
         ...ENDPOINTS.map((endpoint) => endpoint.path),
         '/v1/tokens/login',
         '/v1/tokens/room',
+        ...FAN_OUT_JOB_PATHS,
         '/health/live',
         '/health/ready',
       ].sort(),
     );
+    for (const path of FAN_OUT_JOB_PATHS) {
+      for (const operation of Object.values(document.paths[path])) {
+        expect(operation.security).toEqual([{ 'api-key': [] }]);
+      }
+    }
     for (const { path } of ENDPOINTS) {
       expect(Object.keys(document.paths[path])).toEqual(['post']);
       expect(document.paths[path].post.security).toEqual([{ 'api-key': [] }]);

@@ -44,6 +44,11 @@ export const ENV_VARIABLES = [
   'API_KEYS',
   'PORT',
   'FAN_OUT_MAX_RECIPIENTS',
+  'FAN_OUT_JOB_MAX_RECIPIENTS',
+  'FAN_OUT_JOB_CONCURRENCY',
+  'FAN_OUT_JOB_RECOVER_AFTER_MS',
+  'FAN_OUT_JOB_QUEUE',
+  'WORKER',
 ] as const;
 
 export type EnvVariable = (typeof ENV_VARIABLES)[number];
@@ -84,6 +89,9 @@ const toBoolean = (params: { value: unknown }): unknown => {
 export const MAX_FAN_OUT_RECIPIENTS_SETTING = 100_000;
 /** `FAN_OUT_MAX_RECIPIENTS` when unset. */
 export const DEFAULT_FAN_OUT_MAX_RECIPIENTS = 10_000;
+
+/** The most recipients one fan-out job may hold; its route's JSON body limit grows with it. */
+export const MAX_FAN_OUT_JOB_RECIPIENTS_SETTING = 1_000_000;
 
 /**
  * The environment, converted from strings. Required secrets are checked for presence only: their
@@ -233,6 +241,43 @@ export class EnvironmentVariables {
   @Min(1)
   @Max(MAX_FAN_OUT_RECIPIENTS_SETTING)
   FAN_OUT_MAX_RECIPIENTS!: number;
+
+  // Fan-out jobs (/v1/fan-outs, on BullMQ): off without REDIS_URL.
+
+  @Transform((params) => optionalInteger(params) ?? MAX_FAN_OUT_JOB_RECIPIENTS_SETTING)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_FAN_OUT_JOB_RECIPIENTS_SETTING)
+  FAN_OUT_JOB_MAX_RECIPIENTS!: number;
+
+  /** Calls in flight per worker process; the library's default (32) when unset. */
+  @Transform(optionalInteger)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000)
+  FAN_OUT_JOB_CONCURRENCY?: number;
+
+  /** How soon a dead worker's slice is taken over; the library's default (30 s) when unset. */
+  @Transform(optionalInteger)
+  @IsOptional()
+  @IsInt()
+  @Min(1_000)
+  @Max(600_000)
+  FAN_OUT_JOB_RECOVER_AFTER_MS?: number;
+
+  /** The BullMQ queue's name: instances that share it share the jobs. Default `rtc-fan-out`. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_.-]{1,100}$/, {
+    message: 'FAN_OUT_JOB_QUEUE must be 1 to 100 letters, digits, _ . or -',
+  })
+  FAN_OUT_JOB_QUEUE?: string;
+
+  /** `false`: this instance accepts fan-out jobs but runs no worker. Default `true`. */
+  @Transform((params) => toBoolean(params) ?? true)
+  @IsBoolean({ message: 'WORKER must be true or false' })
+  WORKER!: boolean;
 }
 
 /** Why the environment was refused: the variables and rules, never the values. */

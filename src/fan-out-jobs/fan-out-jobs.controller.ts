@@ -1,0 +1,188 @@
+import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  NotFoundException,
+  Optional,
+  Param,
+  Post,
+  Res,
+  ServiceUnavailableException,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiSecurity,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { FanOutJobs } from 'nestjs-volcengine-rtc/jobs';
+import { SenderPolicyPipe } from '../auth/sender-policy.pipe';
+import { API_KEY_SECURITY } from '../docs/api-docs.constants';
+import { ApiErrorResponses, ErrorBodyResponse } from '../docs/error-responses';
+import { toErrorResponse } from '../errors/error-response';
+import { ClientDisconnectSignal } from '../http/client-disconnect-signal.decorator';
+import { FanOutJobRequestPipe } from './fan-out-job-request.pipe';
+import { CreateFanOutJobRequest } from './fan-out-job.requests';
+import {
+  CreatedFanOutJobResponse,
+  FanOutJobOutcomeResponse,
+  FanOutJobResponse,
+} from './fan-out-job.responses';
+import { JOBS_NOT_CONFIGURED, JobsConfiguredGuard } from './jobs-configured.guard';
+
+const NOT_FOUND = 'no fan-out job has this id (or its retention ran out)';
+
+const NO_REDIS_RESPONSE = ApiServiceUnavailableResponse({
+  type: ErrorBodyResponse,
+  description: '`REDIS_URL` is not set, so this app runs no fan-out jobs.',
+  example: toErrorResponse(new ServiceUnavailableException(JOBS_NOT_CONFIGURED), 0).body,
+});
+
+const NOT_FOUND_RESPONSE = ApiNotFoundResponse({
+  type: ErrorBodyResponse,
+  description: 'No job has this id.',
+  example: toErrorResponse(new NotFoundException(NOT_FOUND), 0).body,
+});
+
+/**
+ * Fan-outs as durable jobs (BullMQ on Redis): accepted at once (202), sent by the workers of every
+ * instance that runs one (`WORKER`), followed by polling, Server-Sent Events or the results stream.
+ */
+@ApiTags('fan-out jobs')
+@ApiSecurity(API_KEY_SECURITY)
+@Controller('v1/fan-outs')
+@UseGuards(JobsConfiguredGuard)
+export class FanOutJobsController {
+  // Optional: without REDIS_URL the jobs module is not registered, and the guard answers 503.
+  constructor(@Optional() private readonly jobs: FanOutJobs) {}
+
+  @Post()
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({
+    summary: 'Start a fan-out job: one message to each of up to 1,000,000 users',
+    description:
+      'Validates the message, stores the recipients in Redis and queues the job; answers 202 with its id and a `Location` header. Workers send it under the shared call budget, behind single sends; a job survives restarts, and a recipient is never sent twice unless `atLeastOnce`.',
+  })
+  @ApiAcceptedResponse({ type: CreatedFanOutJobResponse, description: 'The job is queued.' })
+  @ApiErrorResponses([400, 401, 403, 413])
+  @NO_REDIS_RESPONSE
+  async create(
+    @Body(FanOutJobRequestPipe, SenderPolicyPipe) body: CreateFanOutJobRequest,
+    @Res({ passthrough: true }) response: ServerResponse,
+  ): Promise<CreatedFanOutJobResponse> {
+    const { to, message, binary, from, appId, atLeastOnce } = body;
+    const created = await this.jobs.create({
+      recipients: to,
+      message,
+      binary,
+      from,
+      appId,
+      atLeastOnce,
+    });
+    response.setHeader('Location', `/v1/fan-outs/${created.id}`);
+    return created;
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: "A fan-out job's state, counts and first refusals and unknowns" })
+  @ApiOkResponse({ type: FanOutJobResponse })
+  @ApiErrorResponses([401])
+  @NOT_FOUND_RESPONSE
+  @NO_REDIS_RESPONSE
+  async get(@Param('id') id: string): Promise<FanOutJobResponse> {
+    const job = await this.jobs.get(id);
+    if (!job) throw new NotFoundException(NOT_FOUND);
+    return job as FanOutJobResponse;
+  }
+
+  @Delete(':id')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({
+    summary: 'Cancel a fan-out job',
+    description:
+      'No further recipient is sent; calls waiting for budget give up (refused), calls on the wire complete and are reported. The job is `cancelling` until they have, then `cancelled`.',
+  })
+  @ApiAcceptedResponse({ type: FanOutJobResponse })
+  @ApiErrorResponses([401])
+  @NOT_FOUND_RESPONSE
+  @NO_REDIS_RESPONSE
+  async cancel(@Param('id') id: string): Promise<FanOutJobResponse> {
+    const job = await this.jobs.cancel(id);
+    if (!job) throw new NotFoundException(NOT_FOUND);
+    return job as FanOutJobResponse;
+  }
+
+  @Get(':id/results')
+  @ApiOperation({
+    summary: "Every recipient's outcome, as NDJSON, in recipient order",
+    description:
+      'One JSON object per line: `to`, `index`, `status`, and `requestId` or `reason`. Outcomes recorded so far while the job runs; kept for 7 days.',
+  })
+  @ApiProduces('application/x-ndjson')
+  @ApiOkResponse({ type: FanOutJobOutcomeResponse, description: 'One line per recipient.' })
+  @ApiErrorResponses([401])
+  @NOT_FOUND_RESPONSE
+  @NO_REDIS_RESPONSE
+  async results(
+    @Param('id') id: string,
+    @Res() response: ServerResponse,
+    @ClientDisconnectSignal() signal: AbortSignal,
+  ): Promise<void> {
+    if (!(await this.jobs.get(id))) throw new NotFoundException(NOT_FOUND);
+    response.writeHead(HttpStatus.OK, { 'Content-Type': 'application/x-ndjson; charset=utf-8' });
+    let lines = '';
+    for await (const outcome of this.jobs.results(id)) {
+      if (signal.aborted) break;
+      lines += `${JSON.stringify(outcome)}\n`;
+      // A line at a time would be a write per recipient; 64 KB at a time, with backpressure.
+      if (lines.length >= 65_536) {
+        if (!response.write(lines))
+          await once(response, 'drain', { signal }).catch(() => undefined);
+        lines = '';
+      }
+    }
+    response.end(lines);
+  }
+
+  @Get(':id/events')
+  @ApiOperation({
+    summary: "A fan-out job's progress, as Server-Sent Events, until it ends",
+    description:
+      'A `progress` event (`id`, `state`, `total`, `done`, `sent`, `refused`, `unknown`) each time the counts change, at most twice a second; the stream closes after the event of a `completed` or `cancelled` job.',
+  })
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({ description: 'The event stream.' })
+  @ApiErrorResponses([401])
+  @NOT_FOUND_RESPONSE
+  @NO_REDIS_RESPONSE
+  async events(
+    @Param('id') id: string,
+    @Res() response: ServerResponse,
+    @ClientDisconnectSignal() signal: AbortSignal,
+  ): Promise<void> {
+    if (!(await this.jobs.get(id))) throw new NotFoundException(NOT_FOUND);
+    response.writeHead(HttpStatus.OK, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache',
+      // Proxies such as nginx would otherwise hold the events back.
+      'X-Accel-Buffering': 'no',
+    });
+    try {
+      for await (const progress of this.jobs.progress(id, { signal })) {
+        response.write(`event: progress\ndata: ${JSON.stringify(progress)}\n\n`);
+      }
+    } finally {
+      response.end();
+    }
+  }
+}

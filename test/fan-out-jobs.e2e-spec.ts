@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { RtcOpenApiEmulator } from 'nestjs-volcengine-rtc/testing';
+import {
+  API_KEY,
+  APP_ID,
+  AppUnderTest,
+  postJson,
+  SentResponses,
+  startAppUnderTest,
+} from './support/app-under-test';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+// 20,000 calls at the 5,000/s budget take about 4 s; the rest is room for a busy machine.
+jest.setTimeout(60_000);
+
+/** The text of a streamed answer (SSE, NDJSON), read to its end. */
+function readText(res: request.Response, callback: (error: Error | null, body: string) => void) {
+  // superagent hands the raw response stream to a custom parser, typed as its Response.
+  const stream = res as unknown as NodeJS.ReadableStream;
+  let text = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => (text += chunk));
+  stream.on('end', () => callback(null, text));
+}
+
+/** Each `data:` of a Server-Sent Events stream, parsed. */
+function events(text: string): Record<string, unknown>[] {
+  return text
+    .split('\n\n')
+    .filter((block) => block.includes('data: '))
+    .map((block) => JSON.parse(block.split('data: ')[1]) as Record<string, unknown>);
+}
+
+/** `/v1/fan-outs`: jobs on BullMQ and the real Redis, sent by the app's own worker. */
+describe('Fan-out jobs (e2e)', () => {
+  let emulator: RtcOpenApiEmulator;
+  let subject: AppUnderTest;
+  const sent: SentResponses = { bodies: [], headers: [] };
+
+  beforeAll(async () => {
+    const run = randomUUID().slice(0, 8);
+    // Its own queue and budget (the budget is per AppId): other test files share the Redis.
+    const appId = `fan-out-jobs-${run}`;
+    emulator = new RtcOpenApiEmulator({
+      appIds: [appId],
+      rateLimitPerSecond: 0,
+      recordLimit: 30_000,
+    });
+    await emulator.start();
+    subject = await startAppUnderTest(emulator.url, sent, {
+      REDIS_URL,
+      RTC_APP_ID: appId,
+      FAN_OUT_JOB_QUEUE: `e2e-fan-out-${run}`,
+      RTC_RATE_LIMIT_PER_SECOND: '5000',
+      FAN_OUT_JOB_CONCURRENCY: '64',
+    });
+  });
+
+  afterAll(async () => {
+    await subject?.app.close();
+    await emulator?.stop();
+  });
+
+  it('20,000 recipients, 20 malformed: 202, progress over SSE, final counts, each valid id accepted once', async () => {
+    const to = Array.from({ length: 20_000 }, (_, i) => `user_${i}`);
+    const bad = new Set<number>();
+    while (bad.size < 20) bad.add(Math.floor(Math.random() * to.length));
+    for (const i of bad) to[i] = `bad id ${i}`;
+
+    const created = await postJson(subject, '/v1/fan-outs', {
+      to,
+      message: 'Maintenance at 02:00',
+    });
+    expect(created.status).toBe(202);
+    const { id, total } = created.body as { id: string; total: number };
+    expect(total).toBe(20_000);
+    expect(created.headers.location).toBe(`/v1/fan-outs/${id}`);
+
+    const stream = await request(subject.server)
+      .get(`/v1/fan-outs/${id}/events`)
+      .set('x-api-key', API_KEY)
+      .buffer(true)
+      .parse(readText);
+    expect(stream.status).toBe(200);
+    expect(stream.headers['content-type']).toMatch(/^text\/event-stream/);
+    const progress = events(stream.body as string);
+    expect(progress.length).toBeGreaterThan(1);
+    expect(progress.at(-1)).toEqual({
+      id,
+      state: 'completed',
+      total: 20_000,
+      done: 20_000,
+      sent: 19_980,
+      refused: 20,
+      unknown: 0,
+    });
+
+    const job = await request(subject.server).get(`/v1/fan-outs/${id}`).set('x-api-key', API_KEY);
+    expect(job.status).toBe(200);
+    expect(job.body).toMatchObject({ state: 'completed', sent: 19_980, refused: 20, unknown: 0 });
+    expect(
+      (job.body as { refusals: { index: number }[] }).refusals
+        .map((r) => r.index)
+        .sort((a, b) => a - b),
+    ).toEqual([...bad].sort((a, b) => a - b));
+
+    const counts = new Map<string, number>();
+    for (const m of emulator.accepted)
+      counts.set(m.to as string, (counts.get(m.to as string) ?? 0) + 1);
+    expect(counts.size).toBe(19_980);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+
+    const results = await request(subject.server)
+      .get(`/v1/fan-outs/${id}/results`)
+      .set('x-api-key', API_KEY)
+      .buffer(true)
+      .parse(readText);
+    expect(results.headers['content-type']).toMatch(/^application\/x-ndjson/);
+    const lines = (results.body as string)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { to: string; index: number; status: string });
+    expect(lines.map((l) => l.to)).toEqual(to);
+    expect(
+      lines
+        .filter((l) => l.status === 'refused')
+        .map((l) => l.index)
+        .sort((a, b) => a - b),
+    ).toEqual([...bad].sort((a, b) => a - b));
+  });
+
+  it('names every broken field with a 400, before anything is queued', async () => {
+    const res = await postJson(subject, '/v1/fan-outs', {
+      to: ['user_1', 7],
+      message: '',
+      atLeastOnce: 'yes',
+    });
+    expect(res.status).toBe(400);
+    const fields = (res.body as { violations: { field: string }[] }).violations
+      .map((v) => v.field)
+      .sort();
+    expect(fields).toEqual(['atLeastOnce', 'message', 'to']);
+  });
+
+  it('DELETE cancels (202); an unknown id is 404 on every route', async () => {
+    const created = await postJson(subject, '/v1/fan-outs', { to: ['user_1'], message: 'hi' });
+    const id = (created.body as { id: string }).id;
+    const cancel = await request(subject.server)
+      .delete(`/v1/fan-outs/${id}`)
+      .set('x-api-key', API_KEY);
+    expect(cancel.status).toBe(202);
+    expect((cancel.body as { id: string }).id).toBe(id);
+
+    for (const path of ['', '/results', '/events']) {
+      const res = await request(subject.server)
+        .get(`/v1/fan-outs/${randomUUID()}${path}`)
+        .set('x-api-key', API_KEY);
+      expect(res.status).toBe(404);
+    }
+    const del = await request(subject.server)
+      .delete(`/v1/fan-outs/not-an-id`)
+      .set('x-api-key', API_KEY);
+    expect(del.status).toBe(404);
+  });
+
+  it('needs the API key', async () => {
+    const res = await postJson(subject, '/v1/fan-outs', { to: ['user_1'], message: 'hi' }, null);
+    expect(res.status).toBe(401);
+  });
+});
+
+describe('Fan-out jobs without REDIS_URL (e2e)', () => {
+  it('answers 503 saying Redis is needed, while the synchronous fan-out still works', async () => {
+    const emulator = new RtcOpenApiEmulator({ appIds: [APP_ID], rateLimitPerSecond: 0 });
+    await emulator.start();
+    const subject = await startAppUnderTest(emulator.url, { bodies: [], headers: [] });
+    try {
+      const res = await postJson(subject, '/v1/fan-outs', { to: ['user_1'], message: 'hi' });
+      expect(res.status).toBe(503);
+      expect((res.body as { message: string }).message).toContain('REDIS_URL');
+      const get = await request(subject.server)
+        .get(`/v1/fan-outs/${randomUUID()}`)
+        .set('x-api-key', API_KEY);
+      expect(get.status).toBe(503);
+      const sync = await postJson(subject, '/v1/messages/fan-out', {
+        to: ['user_1'],
+        message: 'hi',
+      });
+      expect(sync.status).toBe(200);
+    } finally {
+      await subject.app.close();
+      await emulator.stop();
+    }
+  });
+});
