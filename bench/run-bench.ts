@@ -17,14 +17,19 @@ import {
   readFlags,
 } from './lib/stats';
 import { CLIENT_KINDS, ClientInput, ClientKind } from './lib/workload';
+import type { ModuleClientInput } from './clients/module-client';
 import type { MicroInput, MicroResult } from './micro.worker';
 import type { ClientRunResult } from './unicast-client.worker';
 
 const CLIENT_WORKER = join(__dirname, 'unicast-client.worker.js');
 const MICRO_WORKER = join(__dirname, 'micro.worker.js');
 
-const LABELS: Record<ClientKind, string> = {
+/** A client as measured: the module runs a second time with an OpenTelemetry SDK registered. */
+type Measured = ClientKind | 'module-otel';
+
+const LABELS: Record<Measured, string> = {
   module: '(a) module: UnicastService',
+  'module-otel': '(a) module, OTel SDK + tracing',
   sdk: '(b) SDK: @volcengine/openapi',
   raw: '(c) raw: node:http + V4Signer',
 };
@@ -41,6 +46,7 @@ const flags = readFlags(process.argv.slice(2), {
   'micro-scale': { env: 'BENCH_MICRO_SCALE', default: '1' },
   micro: { env: 'BENCH_MICRO', default: 'true' },
   markdown: { env: 'BENCH_MARKDOWN', default: 'false' },
+  otel: { env: 'BENCH_OTEL', default: 'true' },
 });
 const calls = positiveInt('calls', flags.calls);
 const concurrency = positiveInt('concurrency', flags.concurrency);
@@ -55,13 +61,25 @@ for (const c of clients) {
   if (!CLIENT_KINDS.includes(c)) throw new TypeError(`--clients: unknown client "${c}"`);
 }
 const markdown = flags.markdown === 'true';
+/** Also measure the module with a registered OpenTelemetry SDK (tracing on), as `module-otel`. */
+const measured: Measured[] =
+  flags.otel === 'true' && clients.includes('module')
+    ? clients.flatMap((c): Measured[] => (c === 'module' ? ['module', 'module-otel'] : [c]))
+    : clients;
 
 /** Problems that make the run invalid; printed at the end, and the exit code is 1. */
 const failures: string[] = [];
 
-function clientInput(client: ClientKind, url: string, n: number, warm: number): ClientInput {
+function clientInput(
+  kind: Measured,
+  url: string,
+  n: number,
+  warm: number,
+): ClientInput | ModuleClientInput {
+  const client = kind === 'module-otel' ? 'module' : kind;
   return {
     client,
+    ...(kind === 'module-otel' ? { telemetry: true } : {}),
     url,
     credentials: { ...EMULATOR_DEMO_CREDENTIALS },
     calls: n,
@@ -105,8 +123,8 @@ async function preflight(): Promise<void> {
   }
 }
 
-async function measureClients(): Promise<Map<ClientKind, ClientRunResult[]>> {
-  const results = new Map<ClientKind, ClientRunResult[]>(clients.map((c) => [c, []]));
+async function measureClients(): Promise<Map<Measured, ClientRunResult[]>> {
+  const results = new Map<Measured, ClientRunResult[]>(measured.map((c) => [c, []]));
   const emulator = await EmulatorProcess.start(0);
   console.log(
     `\nMeasuring: ${calls.toLocaleString('en-US')} calls per run after ${warmup.toLocaleString('en-US')} ` +
@@ -115,7 +133,7 @@ async function measureClients(): Promise<Map<ClientKind, ClientRunResult[]>> {
   let expected = 0;
   try {
     for (let run = 1; run <= runs; run++) {
-      for (const client of clients) {
+      for (const client of measured) {
         const { result, output } = await runWorker<ClientRunResult>(
           CLIENT_WORKER,
           clientInput(client, emulator.url, calls, warmup),
@@ -130,7 +148,7 @@ async function measureClients(): Promise<Map<ClientKind, ClientRunResult[]>> {
         expected += calls + warmup;
         results.get(client)!.push(result);
         console.log(
-          `  run ${run} ${client.padEnd(6)} ${fixed(result.callsPerSecond).padStart(7)} calls/s  ` +
+          `  run ${run} ${client.padEnd(11)} ${fixed(result.callsPerSecond).padStart(7)} calls/s  ` +
             `p50 ${fixed(result.p50Ms, 2)} ms  p99 ${fixed(result.p99Ms, 2)} ms  ` +
             `${fixed(result.cpuUsPerCall)} µs CPU/call  ${fixed(result.maxRssMb)} MB  ` +
             `errors ${result.errors}${result.firstError ? ` (${result.firstError})` : ''}`,
@@ -159,7 +177,7 @@ async function measureClients(): Promise<Map<ClientKind, ClientRunResult[]>> {
 }
 
 interface Summary {
-  client: ClientKind;
+  client: Measured;
   callsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
@@ -167,7 +185,7 @@ interface Summary {
   maxRssMb: number;
 }
 
-function summarize(results: Map<ClientKind, ClientRunResult[]>): Summary[] {
+function summarize(results: Map<Measured, ClientRunResult[]>): Summary[] {
   return [...results].map(([client, list]) => ({
     client,
     callsPerSecond: median(list.map((r) => r.callsPerSecond)),
@@ -206,7 +224,7 @@ function printClientTable(summaries: Summary[]): void {
 }
 
 function checkTargets(summaries: Summary[]): void {
-  const get = (c: ClientKind) => summaries.find((s) => s.client === c);
+  const get = (c: Measured) => summaries.find((s) => s.client === c);
   const [module, sdk, raw] = [get('module'), get('sdk'), get('raw')];
   if (!module || !sdk || !raw) {
     console.log('\nTargets: need all three clients to check them.');
@@ -225,6 +243,11 @@ function checkTargets(summaries: Summary[]): void {
     ],
     ['client CPU < 200 µs/call', module.cpuUsPerCall < 200, `${fixed(module.cpuUsPerCall)} µs`],
     [
+      "CPU/call <= 0.5x the SDK's",
+      module.cpuUsPerCall <= 0.5 * sdk.cpuUsPerCall,
+      `${fixed(module.cpuUsPerCall / sdk.cpuUsPerCall, 2)}x`,
+    ],
+    [
       "p99 <= the SDK's",
       module.p99Ms <= sdk.p99Ms,
       `${fixed(module.p99Ms, 2)} ms vs ${fixed(sdk.p99Ms, 2)} ms`,
@@ -233,6 +256,14 @@ function checkTargets(summaries: Summary[]): void {
   console.log('\nTargets for the module (a):');
   for (const [name, met, actual] of targets) {
     console.log(`  ${met ? 'MET   ' : 'MISSED'}  ${name.padEnd(32)} ${actual}`);
+  }
+  const traced = get('module-otel');
+  if (traced) {
+    console.log(
+      `  With an OpenTelemetry SDK registered (tracing on): ${fixed(traced.cpuUsPerCall)} µs ` +
+        `CPU/call, ${fixed(traced.cpuUsPerCall / sdk.cpuUsPerCall, 2)}x the SDK's, ` +
+        `+${fixed(traced.cpuUsPerCall - module.cpuUsPerCall)} µs over the module without one`,
+    );
   }
   if (targets.some(([, met]) => !met)) {
     console.log(

@@ -26,7 +26,7 @@ export {
   RtcCallOutcome,
   RtcLogger,
 } from './telemetry';
-export { RTC_MESSAGING_OPTIONS } from './rtc-messaging.constants';
+export { RTC_HTTP_SERVICE, RTC_MESSAGING_OPTIONS } from './rtc-messaging.constants';
 export { SealedModuleOptions, unsealOptions } from './sealed-module-options';
 export { BudgetKey, RateLimitOptions, RedisClientLike } from './rate-limit/rate-limit.options';
 export { RetryOptions } from './retry/retry.options';
@@ -69,7 +69,18 @@ export {
   toFieldViolations,
   validateInput,
 } from './validation';
-export { MessagingResult, OpenApiEnvelope, OpenApiSuccess, RtcOpenApiClient } from './transport';
+export {
+  MessagingResult,
+  OpenApiEnvelope,
+  OpenApiSuccess,
+  ResolvedHttpOptions,
+  RtcAgents,
+  RtcCaBundle,
+  RtcHttpOptions,
+  RtcHttpService,
+  RtcOpenApiClient,
+  RtcProxySetting,
+} from './transport';
 export { Credentials, V4Signer } from './signing';
 export {
   DEFAULT_TOKEN_TTL_SECONDS,

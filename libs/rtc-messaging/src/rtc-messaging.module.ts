@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { RTC_MESSAGING_OPTIONS } from './rtc-messaging.constants';
+import { RTC_HTTP_SERVICE, RTC_MESSAGING_OPTIONS } from './rtc-messaging.constants';
 import {
   ConfigurableRtcMessagingModule,
   RTC_MESSAGING_MODULE_OPTIONS,
@@ -58,6 +58,8 @@ import { RTC_TOKEN_CLOCK, RtcTokenService, SYSTEM_TOKEN_CLOCK } from './token-se
     RtcTokenService,
     RtcOpenApiClient,
     RTC_MESSAGING_OPTIONS,
+    // For interceptors on the module's calls (see RTC_HTTP_SERVICE).
+    RTC_HTTP_SERVICE,
   ],
 })
 export class RtcMessagingModule extends ConfigurableRtcMessagingModule {

@@ -19,6 +19,7 @@ import { Credentials } from './signing';
 import { DEFAULT_ENDPOINT, DEFAULT_REGION, DEFAULT_TIMEOUT_MS } from './rtc-openapi.constants';
 import { IsRtcId, toFieldViolations } from './validation';
 import { IsSecureEndpoint } from './secure-endpoint.validator';
+import { httpOptionProblems, ResolvedHttpOptions, RtcHttpOptions } from './transport/http.options';
 import {
   IsAppKey,
   ResolvedTokenOptions,
@@ -90,6 +91,13 @@ export class RtcMessagingModuleOptions {
   @IsOptional()
   @IsBoolean()
   allowInsecureEndpoint?: boolean;
+
+  /**
+   * HTTP settings of the calls: your own agents, or options of the module's keep-alive agents, a
+   * CA bundle, and a proxy (a CONNECT tunnel; the environment's proxy variables are read only with
+   * `proxy: 'env'`). Default: direct, with Node's CA roots.
+   */
+  http?: RtcHttpOptions;
 
   /** Time allowed for one HTTP call, in ms. Default 10,000 (as the official SDKs). */
   // class-validator runs the lowest decorator first; with stopAtFirstError the type check must run first.
@@ -173,6 +181,8 @@ export interface ResolvedRtcMessagingOptions {
   /** The AppKeys (they sign and check tokens, and never show); `undefined` without `appKey`. */
   readonly appKeys: ResolvedTokenOptions['appKeys'];
   readonly tokenTtlSeconds: number;
+  /** Agents, CA bundle and proxy of the calls; the proxy URL does not show. */
+  readonly http: ResolvedHttpOptions;
   /** Where the module logs (a silent logger with `logger: false`). */
   readonly logger: RtcLogger;
   readonly shutdownGraceMs: number;
@@ -256,7 +266,7 @@ const isObject = (value: unknown): value is object => typeof value === 'object' 
  */
 export function resolveOptions(raw: unknown): ResolvedRtcMessagingOptions {
   if (!isObject(raw)) throw new RtcConfigurationError(['options must be an object']);
-  const { rateLimit, retry, logger, ...rest } = raw as RtcMessagingModuleOptions;
+  const { rateLimit, retry, logger, http, ...rest } = raw as RtcMessagingModuleOptions;
   const problems = problemsOf(RtcMessagingModuleOptions, rest);
   const loggerProblem = loggerOptionProblem(logger);
   if (loggerProblem) problems.push(loggerProblem);
@@ -269,9 +279,14 @@ export function resolveOptions(raw: unknown): ResolvedRtcMessagingOptions {
     if (isObject(retry)) problems.push(...problemsOf(RetryOptions, retry, 'retry.'));
     else problems.push('retry must be an object');
   }
+  if (http !== undefined) {
+    if (isObject(http)) problems.push(...problemsOf(RtcHttpOptions, http, 'http.'));
+    else problems.push('http must be an object');
+  }
   // Cross-option rules, once each option is well-formed on its own.
   if (problems.length === 0) {
     problems.push(...tokenOptionProblems(rest));
+    problems.push(...httpOptionProblems(http ?? {}, endpointOf(rest)));
   }
   if (problems.length > 0) throw new RtcConfigurationError(problems);
 
@@ -281,15 +296,19 @@ export function resolveOptions(raw: unknown): ResolvedRtcMessagingOptions {
     appId: options.appId,
     from: options.from,
     region: options.region ?? DEFAULT_REGION,
-    endpoint: new URL(options.endpoint ?? DEFAULT_ENDPOINT),
+    endpoint: endpointOf(options),
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     rateLimit: rateLimit === false ? false : resolveRateLimit(rateLimit ?? {}, options.accessKeyId),
     retry: { ...DEFAULT_RETRY_OPTIONS, ...stripUndefined(retry ?? {}) },
     ...resolveTokenOptions(options),
+    http: new ResolvedHttpOptions(http ?? {}, endpointOf(options)),
     logger: resolveLogger(logger),
     shutdownGraceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
   };
 }
+
+const endpointOf = (options: Pick<RtcMessagingModuleOptions, 'endpoint'>): URL =>
+  new URL(options.endpoint ?? DEFAULT_ENDPOINT);
 
 function resolveRateLimit(
   options: RateLimitOptions,

@@ -12,6 +12,8 @@ import { RTC_SERVICE } from './rtc-openapi.constants';
 import { unsealOptions } from './sealed-module-options';
 import { deriveSigningKey, formatXDate, V4Signer } from './signing';
 import { RtcTokenService } from './token-service';
+import { createRtcAgents } from './transport/rtc-agents';
+import { RtcHttpService } from './transport/http-service.provider';
 import { RtcOpenApiClient } from './transport';
 
 /*
@@ -27,6 +29,8 @@ const APP_KEY = 'appkey-Qw7Er9Ty1Ui3Op5';
 const SECONDARY_APP_KEY = 'appkey2-As4Df6Gh8Jk0Lz2';
 const REGION = 'cn-north-1';
 const REDIS_URL = `redis://:${REDIS_PASSWORD}@127.0.0.1:6379`;
+const PROXY_PASSWORD = 'proxyPw-Ux5Rt7';
+const PROXY_URL = `http://corp-user:${PROXY_PASSWORD}@proxy.example.com:3128`;
 
 const OPTIONS: Omit<RtcMessagingModuleOptions, 'endpoint'> = {
   accessKeyId: 'AKTPexample',
@@ -64,6 +68,9 @@ const SECRETS = [
   REDIS_PASSWORD,
   APP_KEY,
   SECONDARY_APP_KEY,
+  PROXY_PASSWORD,
+  // The proxy's Basic credentials, as the CONNECT request carries them.
+  Buffer.from(`corp-user:${PROXY_PASSWORD}`).toString('base64'),
   // Yesterday and tomorrow too: the test may straddle midnight UTC.
   ...[-DAY_MS, 0, DAY_MS].flatMap((offset) => encodingsOfDayKey(new Date(Date.now() + offset))),
 ];
@@ -191,6 +198,26 @@ describe('secrets of the exported classes', () => {
     expect(resolved.credentials.sessionToken).toBe(SESSION_TOKEN);
     expect(resolved.rateLimit && resolved.rateLimit.redis).toBe(REDIS_URL);
     expect(resolved.appKeys).toBeDefined();
+  });
+
+  it('the options and HttpService of a module behind a proxy with credentials show no password', () => {
+    const resolved = resolveOptions({
+      ...OPTIONS,
+      endpoint: 'https://rtc.example.com',
+      http: { proxy: PROXY_URL },
+    });
+    const http = new RtcHttpService(
+      createRtcAgents(resolved.http),
+      1_000,
+      resolved.endpoint.origin,
+    );
+    try {
+      expect(secretsShownBy(resolved)).toEqual([]);
+      expect(secretsShownBy(http)).toEqual([]);
+      expect(resolved.http.proxy?.password).toBe(PROXY_PASSWORD);
+    } finally {
+      http.onApplicationShutdown();
+    }
   });
 
   it('a V4Signer shows no secret, before and after it signs', () => {

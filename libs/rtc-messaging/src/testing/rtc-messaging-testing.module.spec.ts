@@ -1,3 +1,4 @@
+import { HttpService } from '@nestjs/axios';
 import { Injectable, Module } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
 import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
@@ -173,7 +174,7 @@ describe('RtcMessagingTestingModule', () => {
     await moduleRef.close();
   });
 
-  it('never touches the network: an unroutable endpoint is fine, and there is no HTTP client', async () => {
+  it('never touches the network: an unroutable endpoint is fine, and its HTTP client sends nothing', async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [RtcMessagingTestingModule.forRoot({ endpoint: 'http://127.0.0.1:1' })],
     }).compile();
@@ -181,7 +182,9 @@ describe('RtcMessagingTestingModule', () => {
     await expect(moduleRef.get(UnicastService).sendText('user_42', 'hi')).resolves.toMatchObject({
       message: 'Success',
     });
-    expect(() => moduleRef.get(RTC_HTTP_SERVICE, { strict: false })).toThrow();
+    await expect(moduleRef.get<HttpService>(RTC_HTTP_SERVICE).axiosRef.get('/')).rejects.toThrow(
+      'RtcMessagingTestingModule sends nothing over HTTP',
+    );
     await moduleRef.close();
   });
 

@@ -1,3 +1,4 @@
+import { HttpService } from '@nestjs/axios';
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { RtcDispatcher } from '../dispatch/rtc-dispatcher';
 import { RTC_MESSAGING_MODULE_OPTIONS } from '../rtc-messaging.module-definition';
@@ -9,6 +10,7 @@ import {
 } from '../rtc-messaging.constants';
 import type { RtcMessagingModuleOptions } from '../rtc-messaging.options';
 import { RtcOpenApiClient } from '../transport';
+import { nestAxios } from '../transport/nest-axios';
 import { RtcMessagingRecorder } from './rtc-messaging.recorder';
 
 /**
@@ -113,6 +115,18 @@ export class RtcMessagingTestingModule {
           useFactory: (recorder: RtcMessagingRecorder) => new OfflineRtcOpenApiClient(recorder),
         },
         { provide: RTC_CALL_BUDGET, useValue: null },
+        // The app's providers that add interceptors to RTC_HTTP_SERVICE still resolve; nothing
+        // goes through it (calls are recorded), and a request sent on it directly fails.
+        {
+          provide: RTC_HTTP_SERVICE,
+          useFactory: () =>
+            new HttpService(
+              nestAxios.create({
+                adapter: () =>
+                  Promise.reject(new Error('RtcMessagingTestingModule sends nothing over HTTP')),
+              }) as unknown as ConstructorParameters<typeof HttpService>[0],
+            ),
+        },
       ],
       exports: [
         ...new Set([...realExports, RtcOpenApiClient, RTC_MESSAGING_OPTIONS, RtcMessagingRecorder]),

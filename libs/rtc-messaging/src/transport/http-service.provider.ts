@@ -1,29 +1,25 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { HttpService } from '@nestjs/axios';
 import { FactoryProvider, OnApplicationShutdown } from '@nestjs/common';
-import axios, { AxiosInstance, CreateAxiosDefaults } from 'axios';
+import type { AxiosInstance, CreateAxiosDefaults } from 'axios';
+import { nestAxios } from './nest-axios';
 import { createNodeHttpAdapter } from './node-http.adapter';
+import { createRtcAgents, RtcAgents } from './rtc-agents';
 import { RTC_HTTP_SERVICE, RTC_MESSAGING_OPTIONS } from '../rtc-messaging.constants';
 import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';
 
 /**
- * Idle keep-alive sockets are closed by us before the server would close them: Node servers drop
- * idle connections after 5 s, many gateways after 60 s. A request written to a socket the server is
- * closing fails after it was sent, which would turn into an "unknown outcome" for no reason.
- * (Node also shortens this further when the server announces `Keep-Alive: timeout=N`.)
+ * The module's own `HttpService` (injection token `RTC_HTTP_SERVICE`): its own axios instance and
+ * keep-alive agents, closed on shutdown. Add axios interceptors to `axiosRef` to log or tag the
+ * module's calls; they run on every call, including the health probe's.
  */
-export const IDLE_SOCKET_TTL_MS = 4_000;
-
-/** The module's own `HttpService`: its own axios instance and keep-alive agents, closed on shutdown. */
 export class RtcHttpService extends HttpService implements OnApplicationShutdown {
   constructor(
-    /** The keep-alive agents every call uses. */
-    readonly agents: { readonly http: HttpAgent; readonly https: HttpsAgent },
+    /** The agents every call uses; the module destroys those it made (`owned`) on shutdown. */
+    readonly agents: RtcAgents,
     timeoutMs: number,
     baseURL: string,
   ) {
-    const instance = axios.create();
+    const instance = nestAxios.create();
     // Only the defaults the module's calls use. `axios.create` copies axios's global defaults
     // (XSRF names, form-data classes, body limits for its own adapter, transitional flags, an
     // `Accept` and a header bucket per method), and every request merges and re-checks each one:
@@ -40,8 +36,8 @@ export class RtcHttpService extends HttpService implements OnApplicationShutdown
       // The client parses the envelope itself (and tells a non-JSON answer from a bad one).
       transformResponse: [(data: unknown) => data],
       headers: { common: {} },
-      // The adapter follows no redirect and uses no proxy (one from the environment would see
-      // the Authorization header).
+      // The adapter follows no redirect, and reaches a proxy only through the agents' CONNECT
+      // tunnel (`http.proxy`): a forwarding proxy would see the Authorization header.
     });
     // @nestjs/axios is ESM and sees axios's ESM typings; this CommonJS file sees the CJS ones. They
     // describe the same object, but TypeScript keeps them apart (the dual-package type hazard).
@@ -49,8 +45,7 @@ export class RtcHttpService extends HttpService implements OnApplicationShutdown
   }
 
   onApplicationShutdown(): void {
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+    for (const agent of this.agents.owned) agent.destroy();
   }
 }
 
@@ -64,12 +59,6 @@ function replaceDefaults(instance: AxiosInstance, defaults: CreateAxiosDefaults)
 export const rtcHttpServiceProvider: FactoryProvider<RtcHttpService> = {
   provide: RTC_HTTP_SERVICE,
   inject: [RTC_MESSAGING_OPTIONS],
-  useFactory: ({ endpoint, timeoutMs }: ResolvedRtcMessagingOptions) => {
-    const agentOptions = { keepAlive: true, timeout: IDLE_SOCKET_TTL_MS };
-    return new RtcHttpService(
-      { http: new HttpAgent(agentOptions), https: new HttpsAgent(agentOptions) },
-      timeoutMs,
-      endpoint.origin,
-    );
-  },
+  useFactory: ({ endpoint, timeoutMs, http }: ResolvedRtcMessagingOptions) =>
+    new RtcHttpService(createRtcAgents(http), timeoutMs, endpoint.origin),
 };

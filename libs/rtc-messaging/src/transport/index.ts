@@ -6,4 +6,12 @@ export {
   resultMessage,
 } from './openapi-envelope';
 export { OpenApiSuccess, RtcOpenApiClient } from './rtc-openapi.client';
-export { IDLE_SOCKET_TTL_MS, rtcHttpServiceProvider } from './http-service.provider';
+export { RtcHttpService, rtcHttpServiceProvider } from './http-service.provider';
+export { IDLE_SOCKET_TTL_MS, RtcAgents } from './rtc-agents';
+export {
+  httpOptionProblems,
+  ResolvedHttpOptions,
+  RtcCaBundle,
+  RtcHttpOptions,
+  RtcProxySetting,
+} from './http.options';

@@ -4,8 +4,12 @@ import {
   IncomingMessage,
   request as httpRequest,
 } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { AxiosAdapter, AxiosError, InternalAxiosRequestConfig } from 'axios';
+import { request as httpsRequest } from 'node:https';
+import type { AxiosAdapter, InternalAxiosRequestConfig } from 'axios';
+import { nestAxios } from './nest-axios';
+
+/** From the app's one axios copy (see nest-axios.ts), so `instanceof` checks agree everywhere. */
+const { AxiosError } = nestAxios;
 
 /** Largest answer read; an OpenAPI envelope is a few hundred bytes. */
 export const MAX_RESPONSE_BYTES = 1_048_576;
@@ -23,8 +27,8 @@ export const MAX_RESPONSE_BYTES = 1_048_576;
  * `ClientRequest`, whose `writableFinished` tells whether the request was fully sent.
  */
 export function createNodeHttpAdapter(agents: {
-  http: HttpAgent;
-  https: HttpsAgent;
+  readonly http: HttpAgent;
+  readonly https: HttpAgent;
 }): AxiosAdapter {
   const targets = new TargetCache();
   return (config: InternalAxiosRequestConfig) =>

@@ -1,7 +1,7 @@
 import type { ClientRequest } from 'node:http';
 import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AxiosError, AxiosResponse } from 'axios';
+import type { AxiosResponse } from 'axios';
 import {
   RtcClockSkewError,
   RtcError,
@@ -16,6 +16,7 @@ import { RTC_HTTP_SERVICE, RTC_MESSAGING_OPTIONS } from '../rtc-messaging.consta
 import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';
 import { MESSAGING_API_VERSION, RTC_SERVICE } from '../rtc-openapi.constants';
 import { canonicalQueryString, V4Signer } from '../signing';
+import { nestAxios } from './nest-axios';
 import { readEnvelope } from './openapi-envelope';
 import { mayHaveAccepted, parseRetryAfter } from './outcome';
 
@@ -29,6 +30,9 @@ export interface OpenApiSuccess<TResult> {
   /** `Result` as the upstream sent it: possibly missing or of another shape than `TResult`. */
   readonly result: TResult;
 }
+
+/** More sockets than any one endpoint should be asked to hold open for one client. */
+const MAX_WARM_CONNECTIONS = 1_000;
 
 /** Node error codes that mean no connection was made, so nothing was sent. */
 const CONNECT_FAILURES = new Set([
@@ -130,6 +134,27 @@ export class RtcOpenApiClient {
   }
 
   /**
+   * Opens up to `connections` keep-alive sockets to the endpoint at once (through the proxy, if
+   * one is set) and leaves them idle in the agent's pool, so that as many calls right after need
+   * no connect or TLS handshake. Each socket carries one {@link probe} request, which no AppId's
+   * limit counts; sockets already idle in the pool are used first, so fewer may be opened. Idle
+   * sockets close after `IDLE_SOCKET_TTL_MS` unless calls use them.
+   * @param connections a whole number from 0 to 1,000
+   * @throws RangeError when `connections` is not
+   * @throws RtcTransportError when a probe got no answer (the others still warmed their sockets)
+   */
+  async warmUp(connections: number): Promise<void> {
+    if (!Number.isInteger(connections) || connections < 0 || connections > MAX_WARM_CONNECTIONS) {
+      throw new RangeError(`connections must be a whole number from 0 to ${MAX_WARM_CONNECTIONS}`);
+    }
+    const probes = await Promise.allSettled(
+      Array.from({ length: connections }, () => this.probe(this.options.timeoutMs)),
+    );
+    const failed = probes.find((probe) => probe.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /**
    * Every answer ends as a success or a typed error, whatever its body: the envelope's fields are
    * read only where they have their documented types (`readEnvelope`).
    */
@@ -181,7 +206,7 @@ export class RtcOpenApiClient {
    * was fully written cannot have delivered it; one after (a timeout, a reset) may have.
    */
   private transportError(action: string, error: unknown): RtcError {
-    const axiosError = error instanceof AxiosError ? error : undefined;
+    const axiosError = nestAxios.isAxiosError(error) ? error : undefined;
     const code =
       axiosError?.code ?? (error as NodeJS.ErrnoException | undefined)?.code ?? 'unknown';
     const request = axiosError?.request as ClientRequest | undefined;

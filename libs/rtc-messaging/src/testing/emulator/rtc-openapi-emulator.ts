@@ -7,6 +7,7 @@ import {
   Server,
   ServerResponse,
 } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { GATEWAY_ERRORS } from '../../errors/gateway-error-codes';
 import { MESSAGING_API_VERSION, RTC_SERVICE } from '../../rtc-openapi.constants';
@@ -127,6 +128,12 @@ function parseQuery(raw: string): Record<string, string> {
   return query;
 }
 
+/** A key and certificate (PEM) for an emulator that serves HTTPS. */
+export interface RtcOpenApiEmulatorTlsOptions {
+  readonly key: string | Buffer;
+  readonly cert: string | Buffer;
+}
+
 /**
  * A local stand-in for the Volcengine RTC OpenAPI messaging endpoint
  * (`POST /?Action=…&Version=2023-07-20`), for tests, demos and benchmarks.
@@ -144,6 +151,7 @@ function parseQuery(raw: string): Record<string, string> {
  */
 export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
   private readonly options: ResolvedEmulatorOptions;
+  private readonly tls: RtcOpenApiEmulatorTlsOptions | undefined;
   private readonly verifier: SignatureVerifier;
   private readonly limiter: SlidingWindowCounter | undefined;
   private readonly faults = new FaultQueue();
@@ -157,10 +165,16 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
   private idSecond = -1;
   private idStamp = '';
 
-  /** @param options see {@link RtcOpenApiEmulatorOptions}; invalid values throw here. */
-  constructor(options: RtcOpenApiEmulatorOptions = {}) {
+  /**
+   * @param options see {@link RtcOpenApiEmulatorOptions}; invalid values throw here. With `tls`,
+   * it serves HTTPS with that key and certificate (to test CA bundles and proxy tunnels).
+   */
+  constructor(
+    options: RtcOpenApiEmulatorOptions & { readonly tls?: RtcOpenApiEmulatorTlsOptions } = {},
+  ) {
     super();
     this.options = resolveEmulatorOptions(options);
+    this.tls = options.tls;
     this.verifier = new SignatureVerifier(this.options);
     this.limiter =
       this.options.rateLimitPerSecond === undefined
@@ -168,10 +182,15 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
         : new SlidingWindowCounter(this.options.rateLimitPerSecond, 1000);
   }
 
-  /** Starts listening; resolves the base URL, e.g. `http://127.0.0.1:41234`. Idempotent. */
+  /**
+   * Starts listening; resolves the base URL, e.g. `http://127.0.0.1:41234` (`https://` with
+   * `tls`). Idempotent.
+   */
   start(): Promise<string> {
     if (this.starting) return this.starting;
-    const server = createServer(this.onRequest);
+    const server: Server = this.tls
+      ? createHttpsServer({ key: this.tls.key, cert: this.tls.cert }, this.onRequest)
+      : createServer(this.onRequest);
     server.keepAliveTimeout = this.options.keepAliveTimeoutMs;
     server.headersTimeout = this.options.keepAliveTimeoutMs + 1000;
     this.server = server;
@@ -186,7 +205,7 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
         server.off('error', onError);
         const { port } = server.address() as AddressInfo;
         const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
-        this.baseUrl = `http://${host}:${port}`;
+        this.baseUrl = `${this.tls ? 'https' : 'http'}://${host}:${port}`;
         resolve(this.baseUrl);
       });
     });
