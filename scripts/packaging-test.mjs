@@ -4,7 +4,7 @@
  *
  * 1. Packs the library (scripts/pack-lib.mjs), or takes PACKAGING_TARBALL=/abs/path.tgz.
  * 2. Checks the tarball: every file the manifest names exists, no spec, no TypeScript source, no
- *    `dependencies` (everything is a peer).
+ *    `dependencies` but the proxy tunnel's two (everything else is a peer).
  * 3. For Nest 12 and Nest 11 at once, in scratch apps outside the workspace (own package.json, no
  *    path aliases, none of the workspace's node_modules), installs the tarball and its peers from
  *    the registry, without the optional peer ioredis; then
@@ -36,6 +36,12 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const fixture = join(root, 'test/packaging/consumer');
 const PACKAGE = 'nestjs-volcengine-rtc';
+/**
+ * The only dependencies the package may have: the proxy tunnel and the NO_PROXY rules of
+ * `http.proxy`, which nothing in a Nest app provides. Everything else (Nest, axios, rxjs, the
+ * validators) is a peer, so the app has one copy of it.
+ */
+const ALLOWED_DEPENDENCIES = new Set(['https-proxy-agent', 'proxy-from-env']);
 
 /**
  * @typedef {object} ConsumerSpec What one scratch app installs and how it compiles.
@@ -245,7 +251,11 @@ async function checkTarball(tarball) {
   /** @type {string[]} */
   const problems = [];
   if (manifest.name !== PACKAGE) problems.push(`name is ${manifest.name}`);
-  if (manifest.dependencies) problems.push('has dependencies; everything must be a peer');
+  for (const dependency of Object.keys(manifest.dependencies ?? {})) {
+    if (!ALLOWED_DEPENDENCIES.has(dependency)) {
+      problems.push(`depends on ${dependency}; only ${[...ALLOWED_DEPENDENCIES].join(', ')} may be`);
+    }
+  }
   const named = [manifest.main, manifest.types];
   for (const [subpath, target] of Object.entries(manifest.exports ?? {})) {
     if (typeof target === 'string') named.push(target);
