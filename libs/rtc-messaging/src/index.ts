@@ -81,7 +81,7 @@ export {
   RtcOpenApiClient,
   RtcProxySetting,
 } from './transport';
-export { Credentials, V4Signer } from './signing';
+export { Credentials, CredentialsSupplier, ExpiringCredentials, V4Signer } from './signing';
 export {
   DEFAULT_TOKEN_TTL_SECONDS,
   IsAppKey,

@@ -6,7 +6,14 @@ import {
   RtcMessagingModuleAsyncOptions,
   RtcMessagingModuleForRootOptions,
 } from './rtc-messaging.module-definition';
-import { resolveOptions, RtcMessagingModuleOptions } from './rtc-messaging.options';
+import {
+  resolveOptions,
+  ResolvedRtcMessagingOptions,
+  RtcMessagingModuleOptions,
+} from './rtc-messaging.options';
+import { RTC_SERVICE } from './rtc-openapi.constants';
+import { backoffDelayMs } from './retry/retry-policy';
+import { CredentialsProvider } from './signing';
 import { SealedModuleOptions, sealOptionsOf, unsealOptions } from './sealed-module-options';
 import { RtcOpenApiClient, rtcHttpServiceProvider } from './transport';
 import { RtcDispatcher } from './dispatch/rtc-dispatcher';
@@ -14,6 +21,12 @@ import { messagingBudgetProvider } from './rate-limit/messaging-budget';
 import { RoomMessagingService } from './room';
 import { UnicastService } from './unicast';
 import { RTC_TOKEN_CLOCK, RtcTokenService, SYSTEM_TOKEN_CLOCK } from './token-service';
+
+/**
+ * Backoff of a failed credentials refresh: the first retry within a second, then doubling, at
+ * most a minute apart (full jitter below each ceiling, as the calls' own retries).
+ */
+const CREDENTIALS_RETRY_BACKOFF = { baseDelayMs: 1_000, maxDelayMs: 60_000 };
 
 /**
  * Sends Volcengine RTC server messages from a Nest application.
@@ -41,6 +54,17 @@ import { RTC_TOKEN_CLOCK, RtcTokenService, SYSTEM_TOKEN_CLOCK } from './token-se
       // Validated once, when the app boots: a bad option stops the boot naming the option.
       useFactory: (options: SealedModuleOptions | RtcMessagingModuleOptions) =>
         resolveOptions(unsealOptions(options)),
+    },
+    {
+      provide: CredentialsProvider,
+      inject: [RTC_MESSAGING_OPTIONS],
+      // Async: the `credentials` function is first called at boot, and its failure stops the boot.
+      useFactory: (options: ResolvedRtcMessagingOptions) =>
+        CredentialsProvider.start(options.credentials, {
+          scope: { region: options.region, service: RTC_SERVICE },
+          backoffMs: (attempt) => backoffDelayMs(attempt, undefined, CREDENTIALS_RETRY_BACKOFF),
+          logger: options.logger,
+        }),
     },
     rtcHttpServiceProvider,
     messagingBudgetProvider,

@@ -3,6 +3,7 @@ export { FieldViolation, RtcValidationError } from './rtc-validation.error';
 export { RtcConfigurationError } from './rtc-configuration.error';
 export { RtcUpstreamError, UpstreamErrorDetails } from './rtc-upstream.error';
 export { RtcClockSkewError } from './rtc-clock-skew.error';
+export { RtcCredentialsExpiredError } from './rtc-credentials-expired.error';
 export { RtcRateLimitedError } from './rtc-rate-limited.error';
 export { RtcBudgetUnavailableError } from './rtc-budget-unavailable.error';
 export { RtcShuttingDownError } from './rtc-shutting-down.error';

@@ -1,2 +1,12 @@
 export * from './v4-signature';
 export { V4Signer } from './v4-signer';
+export {
+  CredentialsProvider,
+  CredentialsProviderOptions,
+  CredentialsSource,
+  CredentialsSupplier,
+  DEFAULT_CREDENTIALS_REFRESH_BEFORE_MS,
+  EARLY_REFRESH_INTERVAL_MS,
+  ExpiringCredentials,
+  RefreshTimers,
+} from './credentials-provider';
