@@ -32,8 +32,8 @@ describe('resolveOptions', () => {
     });
     expect(resolved.endpoint.href).toBe('https://rtc.volcengineapi.com/');
     expect(resolved.credentials).toMatchObject({
-      accessKeyId: 'AKLTexample',
-      secretAccessKey: SECRET,
+      kind: 'static',
+      credentials: { accessKeyId: 'AKLTexample', secretAccessKey: SECRET },
     });
   });
 
@@ -48,7 +48,7 @@ describe('resolveOptions', () => {
     expect(resolved.region).toBe('ap-singapore-1');
     expect(resolved.endpoint.origin).toBe('http://127.0.0.1:8080');
     expect(resolved.timeoutMs).toBe(2_500);
-    expect(resolved.credentials.sessionToken).toBe('STStoken');
+    expect(resolved.credentials).toMatchObject({ credentials: { sessionToken: 'STStoken' } });
   });
 
   it.each(['accessKeyId', 'secretAccessKey', 'appId', 'from'] as const)(
@@ -129,10 +129,12 @@ describe('resolveOptions', () => {
 
   it('hides secrets from logging, inspection and JSON', () => {
     const resolved = resolveOptions({ ...valid, sessionToken: 'STSsessionToken' });
+    const source = resolved.credentials;
+    expect(source.kind).toBe('static');
     for (const shown of [
       JSON.stringify(resolved),
       inspect(resolved, { depth: 5 }),
-      `${String(Object.keys(resolved.credentials))}`,
+      `${String(Object.entries(source.kind === 'static' ? source.credentials : {}))}`,
     ]) {
       expect(shown).not.toContain(SECRET);
       expect(shown).not.toContain('STSsessionToken');

@@ -8,6 +8,7 @@ import {
   IsUrl,
   Max,
   Min,
+  ValidateIf,
   validateSync,
   ValidationError,
 } from 'class-validator';
@@ -15,7 +16,12 @@ import { RtcConfigurationError } from './errors';
 import { CALL_BUDGET_DEFAULTS } from './rate-limit/call-budget';
 import { BudgetKey, budgetKeyOf, RateLimitOptions } from './rate-limit/rate-limit.options';
 import { DEFAULT_RETRY_OPTIONS, ResolvedRetryOptions, RetryOptions } from './retry/retry.options';
-import { Credentials } from './signing';
+import {
+  Credentials,
+  CredentialsSource,
+  CredentialsSupplier,
+  DEFAULT_CREDENTIALS_REFRESH_BEFORE_MS,
+} from './signing';
 import { DEFAULT_ENDPOINT, DEFAULT_REGION, DEFAULT_TIMEOUT_MS } from './rtc-openapi.constants';
 import { IsRtcId, toFieldViolations } from './validation';
 import { IsSecureEndpoint } from './secure-endpoint.validator';
@@ -44,21 +50,48 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
  * });
  */
 export class RtcMessagingModuleOptions {
-  /** Volcengine access key id (`AKLT…`, or `AKTP…` for STS credentials). */
+  /**
+   * Volcengine access key id (`AKLT…`, or `AKTP…` for STS credentials). Required unless
+   * `credentials` is given.
+   */
+  @ValidateIf((options: RtcMessagingModuleOptions) => options.credentials === undefined)
   @IsString()
   @IsNotEmpty()
-  accessKeyId!: string;
+  accessKeyId?: string;
 
-  /** Volcengine secret access key. Never logged, never in an error. */
+  /** Volcengine secret access key. Never logged, never in an error. Required unless `credentials`. */
+  @ValidateIf((options: RtcMessagingModuleOptions) => options.credentials === undefined)
   @IsString()
   @IsNotEmpty()
-  secretAccessKey!: string;
+  secretAccessKey?: string;
 
   /** STS session token, sent as `X-Security-Token`. Never logged, never in an error. */
   @IsOptional()
   @IsString()
   @IsNotEmpty()
   sessionToken?: string;
+
+  /**
+   * Instead of the three options above: a function returning `{ accessKeyId, secretAccessKey,
+   * sessionToken?, expiresAt? }` (or a promise of it), for STS credentials that expire and for keys
+   * rotated without a restart. Called at boot (a failure stops the boot), again
+   * `refreshCredentialsBeforeMs` ahead of `expiresAt`, and early (at most once a minute) when the
+   * upstream refuses the current set; one call at a time, calls keep the old set until a new one
+   * came. Failures are logged and retried with backoff; once a set expired without a successor,
+   * calls fail with `RtcCredentialsExpiredError`. `rateLimit.key: 'account'` needs the static keys
+   * (a key function gets `accessKeyId: ''`).
+   */
+  credentials?: CredentialsSupplier;
+
+  /**
+   * How long before a set's `expiresAt` the `credentials` function is called again, in ms (0 to
+   * 86,400,000). Default 300,000 (5 minutes).
+   */
+  @IsOptional()
+  @Max(86_400_000)
+  @Min(0)
+  @IsInt()
+  refreshCredentialsBeforeMs?: number;
 
   /** The default RTC AppId of every call; follows the id rule (1 to 128 of `a-zA-Z0-9_@-.`). */
   @IsRtcId()
@@ -170,7 +203,8 @@ export interface ResolvedRateLimitOptions
 
 /** Options after validation, with every default applied. */
 export interface ResolvedRtcMessagingOptions {
-  readonly credentials: Credentials;
+  /** The static keys, or the `credentials` function with its refresh lead; never shown. */
+  readonly credentials: CredentialsSource;
   readonly appId: string;
   readonly from: string;
   readonly region: string;
@@ -283,6 +317,7 @@ export function resolveOptions(raw: unknown): ResolvedRtcMessagingOptions {
     if (isObject(http)) problems.push(...problemsOf(RtcHttpOptions, http, 'http.'));
     else problems.push('http must be an object');
   }
+  problems.push(...credentialsOptionProblems(rest, rateLimit));
   // Cross-option rules, once each option is well-formed on its own.
   if (problems.length === 0) {
     problems.push(...tokenOptionProblems(rest));
@@ -292,19 +327,55 @@ export function resolveOptions(raw: unknown): ResolvedRtcMessagingOptions {
 
   const options = rest as RtcMessagingModuleOptions;
   return {
-    credentials: new RedactedCredentials(options),
+    credentials: options.credentials
+      ? {
+          kind: 'supplied',
+          supply: options.credentials,
+          refreshBeforeMs:
+            options.refreshCredentialsBeforeMs ?? DEFAULT_CREDENTIALS_REFRESH_BEFORE_MS,
+        }
+      : { kind: 'static', credentials: new RedactedCredentials(options as Credentials) },
     appId: options.appId,
     from: options.from,
     region: options.region ?? DEFAULT_REGION,
     endpoint: endpointOf(options),
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    rateLimit: rateLimit === false ? false : resolveRateLimit(rateLimit ?? {}, options.accessKeyId),
+    rateLimit:
+      rateLimit === false ? false : resolveRateLimit(rateLimit ?? {}, options.accessKeyId ?? ''),
     retry: { ...DEFAULT_RETRY_OPTIONS, ...stripUndefined(retry ?? {}) },
     ...resolveTokenOptions(options),
     http: new ResolvedHttpOptions(http ?? {}, endpointOf(options)),
     logger: resolveLogger(logger),
     shutdownGraceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
   };
+}
+
+/** Static keys or `credentials`, never both; what only static keys allow. */
+function credentialsOptionProblems(
+  options: RtcMessagingModuleOptions,
+  rateLimit: RtcMessagingModuleOptions['rateLimit'],
+): string[] {
+  if (options.credentials === undefined) {
+    return options.refreshCredentialsBeforeMs === undefined
+      ? []
+      : ['refreshCredentialsBeforeMs is only used with credentials'];
+  }
+  if (typeof options.credentials !== 'function') {
+    return ['credentials must be a function returning { accessKeyId, secretAccessKey, ... }'];
+  }
+  const problems: string[] = [];
+  const staticKeys = (['accessKeyId', 'secretAccessKey', 'sessionToken'] as const).filter(
+    (name) => options[name] !== undefined,
+  );
+  if (staticKeys.length > 0) {
+    problems.push(`credentials replaces ${staticKeys.join(', ')}: give one or the other`);
+  }
+  if (isObject(rateLimit) && rateLimit.key === 'account') {
+    problems.push(
+      "rateLimit.key 'account' needs a static accessKeyId: with credentials, give a key function",
+    );
+  }
+  return problems;
 }
 
 const endpointOf = (options: Pick<RtcMessagingModuleOptions, 'endpoint'>): URL =>

@@ -45,6 +45,18 @@ const OPTIONS: Omit<RtcMessagingModuleOptions, 'endpoint'> = {
   retry: { maxAttempts: 1 },
 };
 
+/** The same keys, from the `credentials` function instead, as STS credentials would come. */
+const { accessKeyId: _, secretAccessKey: __, sessionToken: ___, ...WITHOUT_STATIC_KEYS } = OPTIONS;
+const WITH_CREDENTIALS_FUNCTION: Omit<RtcMessagingModuleOptions, 'endpoint'> = {
+  ...WITHOUT_STATIC_KEYS,
+  credentials: async () => ({
+    accessKeyId: 'AKTPexample',
+    secretAccessKey: SECRET_KEY,
+    sessionToken: SESSION_TOKEN,
+    expiresAt: new Date(Date.now() + 3_600_000),
+  }),
+};
+
 /** Every form in which a day's signing key could be printed. */
 function encodingsOfDayKey(day: Date): string[] {
   const key = deriveSigningKey(SECRET_KEY, formatXDate(day).slice(0, 8), {
@@ -129,6 +141,8 @@ const registrations = {
   forRoot: (endpoint: string) => RtcMessagingModule.forRoot({ ...OPTIONS, endpoint }),
   'forRootAsync (useFactory)': (endpoint: string) =>
     RtcMessagingModule.forRootAsync({ useFactory: async () => ({ ...OPTIONS, endpoint }) }),
+  'forRoot with a credentials function': (endpoint: string) =>
+    RtcMessagingModule.forRoot({ ...WITH_CREDENTIALS_FUNCTION, endpoint }),
 };
 
 describe('the secret search', () => {
@@ -183,9 +197,12 @@ describe.each(Object.entries(registrations))(
       expect(secretsShownBy(moduleRef.get(RTC_MESSAGING_OPTIONS))).toEqual([]);
     });
 
-    it('the options as given stay readable through RTC_MESSAGING_MODULE_OPTIONS', () => {
+    it('the options as given stay readable through RTC_MESSAGING_MODULE_OPTIONS', async () => {
       const given = unsealOptions(moduleRef.get(RTC_MESSAGING_MODULE_OPTIONS));
-      expect(given.secretAccessKey).toBe(SECRET_KEY);
+      const secretKey = given.credentials
+        ? (await given.credentials()).secretAccessKey
+        : given.secretAccessKey;
+      expect(secretKey).toBe(SECRET_KEY);
     });
   },
 );
@@ -194,8 +211,10 @@ describe('secrets of the exported classes', () => {
   it('resolveOptions shows no secret, and keeps them readable', () => {
     const resolved = resolveOptions({ ...OPTIONS, endpoint: 'https://rtc.example.com' });
     expect(secretsShownBy(resolved)).toEqual([]);
-    expect(resolved.credentials.secretAccessKey).toBe(SECRET_KEY);
-    expect(resolved.credentials.sessionToken).toBe(SESSION_TOKEN);
+    expect(resolved.credentials).toMatchObject({
+      kind: 'static',
+      credentials: { secretAccessKey: SECRET_KEY, sessionToken: SESSION_TOKEN },
+    });
     expect(resolved.rateLimit && resolved.rateLimit.redis).toBe(REDIS_URL);
     expect(resolved.appKeys).toBeDefined();
   });

@@ -14,8 +14,8 @@ import {
 import { describeUpstream } from '../errors/rtc-upstream.error';
 import { RTC_HTTP_SERVICE, RTC_MESSAGING_OPTIONS } from '../rtc-messaging.constants';
 import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';
-import { MESSAGING_API_VERSION, RTC_SERVICE } from '../rtc-openapi.constants';
-import { canonicalQueryString, V4Signer } from '../signing';
+import { MESSAGING_API_VERSION } from '../rtc-openapi.constants';
+import { canonicalQueryString, CredentialsProvider, V4Signer } from '../signing';
 import { nestAxios } from './nest-axios';
 import { readEnvelope } from './openapi-envelope';
 import { mayHaveAccepted, parseRetryAfter } from './outcome';
@@ -30,6 +30,17 @@ export interface OpenApiSuccess<TResult> {
   /** `Result` as the upstream sent it: possibly missing or of another shape than `TResult`. */
   readonly result: TResult;
 }
+
+/**
+ * Answers meaning the credentials that signed the call are wrong or expired, which a fresh set
+ * from the `credentials` option may cure (volcengine-facts §2.3: `InvalidAccessKey` 100009,
+ * `SignatureDoesNotMatch` 100010, and `InvalidSecretToken` for a bad or expired STS token).
+ */
+const REJECTED_CREDENTIALS_CODES = new Set([
+  'InvalidAccessKey',
+  'SignatureDoesNotMatch',
+  'InvalidSecretToken',
+]);
 
 /** More sockets than any one endpoint should be asked to hold open for one client. */
 const MAX_WARM_CONNECTIONS = 1_000;
@@ -50,8 +61,8 @@ const CONNECT_FAILURES = new Set([
 @Injectable()
 export class RtcOpenApiClient {
   private readonly logger = new Logger('RtcMessaging');
-  /** `#private`, as the signer's own secrets: inspecting the client must not reach the day key. */
-  readonly #signer: V4Signer;
+  /** `#private`, as the signers' own secrets: each call takes the current set's signer from it. */
+  readonly #credentials: CredentialsProvider;
   private readonly signedHeaders: Readonly<Record<string, string>>;
   private readonly routes = new Map<
     string,
@@ -61,11 +72,9 @@ export class RtcOpenApiClient {
   constructor(
     @Inject(RTC_HTTP_SERVICE) private readonly http: HttpService,
     @Inject(RTC_MESSAGING_OPTIONS) private readonly options: ResolvedRtcMessagingOptions,
+    credentials: CredentialsProvider,
   ) {
-    this.#signer = new V4Signer(options.credentials, {
-      region: options.region,
-      service: RTC_SERVICE,
-    });
+    this.#credentials = credentials;
     // Signed as the Go and Python SDKs do; `host` is what Node sends for this URL (no default port).
     this.signedHeaders = { 'Content-Type': 'application/json', Host: options.endpoint.host };
   }
@@ -76,11 +85,15 @@ export class RtcOpenApiClient {
    * @throws RtcRateLimitedError when it throttled the call
    * @throws RtcTransportError when it could not be reached (nothing was sent)
    * @throws RtcUnknownOutcomeError when the call failed after the message may have been accepted
+   * @throws RtcCredentialsExpiredError when the credentials expired without a successor (nothing
+   *   was sent)
    */
   async call<TResult>(action: string, body: object): Promise<OpenApiSuccess<TResult>> {
     const { query, url } = this.routeOf(action);
     const payload = Buffer.from(JSON.stringify(body), 'utf8');
-    const headers = this.#signer.sign({
+    // One set signs the whole request, even if a refresh replaces it meanwhile.
+    const signer = this.#credentials.signer();
+    const headers = signer.sign({
       method: 'POST',
       query,
       headers: this.signedHeaders,
@@ -99,7 +112,7 @@ export class RtcOpenApiClient {
     } catch (error) {
       throw this.transportError(action, error);
     }
-    return this.readAnswer<TResult>(action, response);
+    return this.readAnswer<TResult>(action, response, signer);
   }
 
   /** The query and URL of an action, built once: the signer caches a frozen query's canonical form. */
@@ -161,6 +174,7 @@ export class RtcOpenApiClient {
   private readAnswer<TResult>(
     action: string,
     response: AxiosResponse<unknown>,
+    signer: V4Signer,
   ): OpenApiSuccess<TResult> {
     const { status } = response;
     const envelope = readEnvelope(parseJson(response.data));
@@ -190,6 +204,7 @@ export class RtcOpenApiClient {
       retryAfterMs: parseRetryAfter(response.headers['retry-after']),
     };
     this.logger.debug(`${action}: ${describeUpstream(details)}`);
+    if (REJECTED_CREDENTIALS_CODES.has(details.code)) this.#credentials.rejected(signer);
     if (status === 429 || details.code.startsWith('FlowLimitExceeded')) {
       throw new RtcRateLimitedError(details.retryAfterMs ?? DEFAULT_THROTTLE_RETRY_MS, details);
     }

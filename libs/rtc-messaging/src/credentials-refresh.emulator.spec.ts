@@ -1,0 +1,128 @@
+import { request } from 'node:http';
+import type { TestingModule } from '@nestjs/testing';
+import { compileAgainst } from '../test/against-emulator';
+import { StubUpstream } from '../test/stub-upstream';
+import { RtcUpstreamError } from './errors';
+import { CredentialsProvider, ExpiringCredentials } from './signing';
+import { RtcOpenApiEmulator } from './testing/emulator';
+import { UnicastService } from './unicast';
+
+const OLD_KEY = { accessKeyId: 'AKLTrotationOld', secretAccessKey: 'old-secret-value' };
+const NEW_KEY = { accessKeyId: 'AKLTrotationNew', secretAccessKey: 'new-secret-value' };
+
+/**
+ * The `credentials` option over HTTP: keys rotated at runtime at the upstream (a new emulator that
+ * accepts the keys the console would now accept takes over) and at the source (the function
+ * returns the new set), while the module keeps running.
+ *
+ * The module talks to a stable front that forwards each request as received (its signed Host
+ * included) to the emulator of the moment, over a fresh connection: the module's keep-alive
+ * sockets never meet a server that was swapped under them.
+ */
+describe('credentials rotated at runtime, against the emulator', () => {
+  let front: StubUpstream;
+  let emulator: RtcOpenApiEmulator;
+  let moduleRef: TestingModule | undefined;
+  let current: ExpiringCredentials;
+  let supplied: number;
+
+  beforeEach(async () => {
+    front = new StubUpstream();
+    front.handler = (req, body, res) => {
+      const forwarded = request(
+        `${emulator.url}${req.url}`,
+        { method: req.method, headers: req.headers, agent: false },
+        (answer) => {
+          res.writeHead(answer.statusCode!, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      forwarded.end(body);
+    };
+  });
+
+  /** The upstream now accepts exactly `credentials`. */
+  async function upstreamAccepts(...credentials: ExpiringCredentials[]): Promise<void> {
+    await emulator?.stop();
+    emulator = new RtcOpenApiEmulator({ credentials });
+    await emulator.start();
+  }
+
+  async function boot(first: ExpiringCredentials): Promise<UnicastService> {
+    await upstreamAccepts(first);
+    const endpoint = await front.start();
+    current = first;
+    supplied = 0;
+    moduleRef = await compileAgainst(emulator, {
+      endpoint,
+      accessKeyId: undefined,
+      secretAccessKey: undefined,
+      credentials: () => {
+        supplied++;
+        return current;
+      },
+      rateLimit: false,
+    });
+    await moduleRef.init();
+    return moduleRef.get(UnicastService);
+  }
+
+  afterEach(async () => {
+    await moduleRef?.close();
+    moduleRef = undefined;
+    await front.stop();
+    await emulator.stop();
+  });
+
+  it('calls keep succeeding through a key rotation, signed with the new key once it came', async () => {
+    const unicast = await boot(OLD_KEY);
+    await unicast.send({ to: 'user_1', message: 'before' });
+
+    // A second key is created in the console, the function returns it, the old one is disabled.
+    await upstreamAccepts(OLD_KEY, NEW_KEY);
+    await unicast.send({ to: 'user_1', message: 'old key still active' });
+    current = NEW_KEY;
+    await moduleRef!.get(CredentialsProvider).refresh();
+    await unicast.send({ to: 'user_1', message: 'both active' });
+    await upstreamAccepts(NEW_KEY);
+    await unicast.send({ to: 'user_1', message: 'old key disabled' });
+
+    expect(emulator.accepted.map((m) => m.accessKeyId)).toEqual([NEW_KEY.accessKeyId]);
+    expect(supplied).toBe(2);
+  });
+
+  it('a SignatureDoesNotMatch answer refreshes early; the call is not retried, the next one succeeds', async () => {
+    const unicast = await boot(OLD_KEY);
+    await unicast.send({ to: 'user_1', message: 'before' });
+
+    // The secret was reset for the same access key: the old secret's signatures stop matching.
+    const resetSecret = { ...OLD_KEY, secretAccessKey: 'reset-secret-value' };
+    await upstreamAccepts(resetSecret);
+    current = resetSecret;
+
+    const refused = unicast.send({ to: 'user_1', message: 'signed with the old secret' });
+    await expect(refused).rejects.toBeInstanceOf(RtcUpstreamError);
+    await expect(refused).rejects.toMatchObject({
+      code: 'SignatureDoesNotMatch',
+      outcome: 'not_delivered',
+    });
+    expect(emulator.received).toBe(1);
+    expect(supplied).toBe(2);
+
+    await unicast.send({ to: 'user_1', message: 'signed with the reset secret' });
+    expect(emulator.accepted.map((m) => m.message)).toEqual(['signed with the reset secret']);
+  });
+
+  it('boot stops, naming credentials, when the function fails', async () => {
+    emulator = new RtcOpenApiEmulator();
+    await emulator.start();
+    const compiling = compileAgainst(emulator, {
+      accessKeyId: undefined,
+      secretAccessKey: undefined,
+      credentials: async () => Promise.reject(new Error('AssumeRole: AccessDenied')),
+    });
+    await expect(compiling).rejects.toThrow(
+      'Invalid RtcMessagingModule options: credentials failed at boot: Error: AssumeRole: AccessDenied',
+    );
+  });
+});
