@@ -17,6 +17,7 @@ import { CredentialsProvider } from './signing';
 import { SealedModuleOptions, sealOptionsOf, unsealOptions } from './sealed-module-options';
 import { RtcOpenApiClient, rtcHttpServiceProvider } from './transport';
 import { RtcDispatcher } from './dispatch/rtc-dispatcher';
+import { ConnectionWarmer } from './dispatch/connection-warmer';
 import { messagingBudgetProvider } from './rate-limit/messaging-budget';
 import { RoomMessagingService } from './room';
 import { UnicastService } from './unicast';
@@ -70,6 +71,7 @@ const CREDENTIALS_RETRY_BACKOFF = { baseDelayMs: 1_000, maxDelayMs: 60_000 };
     messagingBudgetProvider,
     RtcOpenApiClient,
     RtcDispatcher,
+    ConnectionWarmer,
     UnicastService,
     RoomMessagingService,
     // A provider, so a test can set the time: `.overrideProvider(RTC_TOKEN_CLOCK).useValue(...)`.

@@ -75,6 +75,7 @@ export class AdaptiveMargin {
   private head = 0;
   private size = 0;
   private estimate: number;
+  private median = NaN;
   private estimatedAt = -Infinity;
   private stale = false;
   private heldUntil = -Infinity;
@@ -127,6 +128,12 @@ export class AdaptiveMargin {
     this.heldUntil = this.now() + this.throttleHoldMs;
   }
 
+  /** The median round trip of the sample, in ms; `NaN` before there was one to go by. */
+  typicalRoundTripMs(): number {
+    this.current();
+    return this.median;
+  }
+
   /** The margin in force, in whole ms. */
   current(): number {
     const now = this.now();
@@ -148,6 +155,7 @@ export class AdaptiveMargin {
     const sorted = new Float64Array(this.size);
     for (let i = 0; i < this.size; i++) sorted[i] = this.trips[(this.head + i) % MAX_SAMPLES];
     sorted.sort();
+    this.median = sorted[sorted.length >> 1];
     const low = sorted[Math.floor(TAIL * (sorted.length - 1))];
     const high = sorted[Math.ceil((1 - TAIL) * (sorted.length - 1))];
     this.estimate = Math.min(this.maxMs, Math.max(this.minMs, Math.ceil(high - low)));

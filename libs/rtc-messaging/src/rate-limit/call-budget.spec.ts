@@ -88,6 +88,25 @@ describe('CallBudget', () => {
     expect(1_000 / cold.intervalMs).toBeCloseTo(438.9, 1);
   });
 
+  it('skips the cold-start allowance when the connections are warm, and warms them when not', async () => {
+    const store = new FlakyStore(memory);
+    const b = budget(store, { coldStartMs: 100, safetyMarginMs: 30 });
+    let warm = true;
+    const warmth = { isWarm: () => warm, warm: jest.fn() };
+    b.useConnectionWarmth(warmth);
+
+    await b.acquire('app');
+    expect(store.calls.at(-1)!.rate).toEqual(paceFor(500, 1_030));
+    expect(warmth.warm).not.toHaveBeenCalled();
+
+    // A quiet spell with the connections gone: the allowance, and a warm-up for what follows.
+    await jest.advanceTimersByTimeAsync(5_000);
+    warm = false;
+    await b.acquire('app');
+    expect(store.calls.at(-1)!.rate).toEqual(paceFor(500, 1_130));
+    expect(warmth.warm).toHaveBeenCalledTimes(1);
+  });
+
   it('asks the store for the GCRA pace of `perSecond` per 1 s plus the safety margin', async () => {
     const store = new FlakyStore(memory);
     await budget(store).acquire('app');

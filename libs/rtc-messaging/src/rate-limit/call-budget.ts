@@ -128,6 +128,18 @@ export type CallBudgetOptions = CommonOptions &
   );
 
 /**
+ * What the budget asks of whoever keeps the connections to the upstream open (see
+ * `coldStartMs`): the first calls after a quiet spell arrive late only when they have to open
+ * connections.
+ */
+export interface ConnectionWarmth {
+  /** Whether calls granted now find connections open (no connect or TLS handshake to wait for). */
+  isWarm(): boolean;
+  /** Opens connections for the calls about to follow; called at a start from rest, when cold. */
+  warm(): void;
+}
+
+/**
  * Who waits for a unit. Interactive callers (a single send a user waits for) are served before
  * bulk callers (a fan-out recipient, a batch chunk): a user-facing message never queues behind a
  * campaign. Interactive callers wait at most their `maxWaitMs` and count against `maxQueued`;
@@ -214,6 +226,8 @@ export class CallBudget {
   private readonly storeSilenceMs: number;
   private lastGrantAt = -Infinity;
   private coldUntil = -Infinity;
+  private warmth?: ConnectionWarmth;
+  private readonly perSecond: number;
   private readonly failClosed: boolean;
   private readonly store: RateLimitStore;
   private readonly fallback?: FallbackRateLimitStore;
@@ -237,6 +251,7 @@ export class CallBudget {
     const problems = validate(o);
     if (problems.length > 0) throw new RtcConfigurationError(problems);
 
+    this.perSecond = o.perSecond;
     this.maxWaitMs = o.maxWaitMs;
     this.maxQueued = o.maxQueued;
     this.storeSilenceMs = o.maxWaitMs + STORE_ANSWER_GRACE_MS;
@@ -285,6 +300,29 @@ export class CallBudget {
   /** Tells the adaptive margin that the upstream throttled a call anyway: it widens for a while. */
   observeThrottled(): void {
     this.adaptive?.throttled();
+  }
+
+  /**
+   * Lets the budget skip the cold-start allowance when the connections are warm, and ask for
+   * them to be warmed when it starts from rest.
+   */
+  useConnectionWarmth(warmth: ConnectionWarmth): void {
+    this.warmth = warmth;
+  }
+
+  /**
+   * How many calls are on their way to the upstream at once when the budget runs at its limit:
+   * the limit times the typical round trip (the adaptive margin's median), or `undefined` before
+   * any round trip was seen. What warm connections are sized to.
+   */
+  expectedConcurrency(): number | undefined {
+    const typical = this.adaptive?.typicalRoundTripMs() ?? NaN;
+    return Number.isNaN(typical) ? undefined : Math.ceil((this.perSecond * typical) / 1_000);
+  }
+
+  /** Milliseconds since the budget last granted a unit (`Infinity` before the first). */
+  msSinceLastGrant(): number {
+    return this.now() - this.lastGrantAt;
   }
 
   /** Which store paces calls now. */
@@ -581,15 +619,19 @@ export class CallBudget {
   private paceAt(now: number, bulk: boolean): GcraRate {
     const margin = this.marginMs;
     const paces = this.paces.at(margin);
-    if (this.coldStartMs > 0) {
-      const idleMs = UPSTREAM_WINDOW_MS + margin;
-      if (now >= this.coldUntil && now - this.lastGrantAt >= idleMs) {
-        // Grants up to `coldStartMs` into the cold start may arrive that late, so the spans that
-        // hold them end at most `idleMs + 2 × coldStartMs` after it.
-        this.coldUntil = now + idleMs + 2 * this.coldStartMs;
-      }
-      if (now < this.coldUntil) return bulk ? paces.coldBulk : paces.cold;
+    const idleMs = UPSTREAM_WINDOW_MS + margin;
+    if (now >= this.coldUntil && now - this.lastGrantAt >= idleMs) {
+      // A start from rest. With the connections still open, the first calls are not late: no
+      // allowance. Else the allowance, and connections warmed for the calls to come.
+      const warm = this.warmth?.isWarm() ?? false;
+      if (!warm) this.warmth?.warm();
+      // Grants up to `coldStartMs` into the cold start may arrive that late, so the spans that
+      // hold them end at most `idleMs + 2 × coldStartMs` after it.
+      this.coldUntil = warm ? now : now + idleMs + 2 * this.coldStartMs;
+      // The start counts as activity: it is not seen again before another quiet spell.
+      this.lastGrantAt = now;
     }
+    if (now < this.coldUntil) return bulk ? paces.coldBulk : paces.cold;
     return bulk ? paces.warmBulk : paces.warm;
   }
 

@@ -6,7 +6,7 @@ import type {
   ResolvedRtcMessagingOptions,
 } from '../rtc-messaging.options';
 import type { RtcLogger } from '../telemetry/rtc-logger';
-import { AcquireOptions, BudgetStoreState, CallBudget } from './call-budget';
+import { AcquireOptions, BudgetStoreState, CallBudget, ConnectionWarmth } from './call-budget';
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
 import { RateLimitStore } from './rate-limit-store.interface';
 import { RedisRateLimitStore } from './redis-rate-limit.store';
@@ -40,6 +40,21 @@ export class MessagingBudget implements OnApplicationShutdown {
    */
   observeRoundTrip(roundTripMs: number): void {
     this.budget.observeRoundTrip(roundTripMs);
+  }
+
+  /** See `CallBudget.useConnectionWarmth`. */
+  useConnectionWarmth(warmth: ConnectionWarmth): void {
+    this.budget.useConnectionWarmth(warmth);
+  }
+
+  /** See `CallBudget.expectedConcurrency`. */
+  expectedConcurrency(): number | undefined {
+    return this.budget.expectedConcurrency();
+  }
+
+  /** Milliseconds since the budget last granted a unit. */
+  msSinceLastGrant(): number {
+    return this.budget.msSinceLastGrant();
   }
 
   /** The safety margin the budget paces with now, in ms. */
