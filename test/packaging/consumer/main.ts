@@ -3,16 +3,19 @@
  * scratch app outside the workspace, against Nest 11 and Nest 12 installed from the registry.
  * It boots an app with `forRootAsync` fed by `ConfigService`, sends a message to the emulator from
  * `nestjs-volcengine-rtc/testing`, reads `/health` (`nestjs-volcengine-rtc/health`), and unit-tests
- * a service with `RtcMessagingTestingModule`. Any failed check exits non-zero.
+ * a service with `RtcMessagingTestingModule`, and checks that the app runs one copy of axios. Any
+ * failed check exits non-zero.
  */
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
+import { HttpService } from '@nestjs/axios';
 import { Controller, Get, Injectable, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import {
+  RTC_HTTP_SERVICE,
   RtcError,
   RtcMessagingModule,
   RtcUpstreamError,
@@ -97,6 +100,11 @@ async function againstTheEmulator(): Promise<void> {
     await app.listen(0, '127.0.0.1');
     pass('the app boots with RtcMessagingModule.forRootAsync fed by ConfigService');
 
+    const sentHeaders: unknown[] = [];
+    app.get<HttpService>(RTC_HTTP_SERVICE).axiosRef.interceptors.request.use((config) => {
+      sentHeaders.push(config.headers);
+      return config;
+    });
     const result = await app.get(ShippingNotifier).shipped('user_42', 'A-1');
     assert.equal(result.message, 'Success');
     assert.equal(emulator.accepted.length, 1);
@@ -120,6 +128,8 @@ async function againstTheEmulator(): Promise<void> {
       },
     );
     pass('a message sent through UnicastService arrived at the emulator, signed');
+
+    await oneAxiosCopy(sentHeaders);
 
     const tooLong = await app
       .get(UnicastService)
@@ -147,6 +157,31 @@ async function againstTheEmulator(): Promise<void> {
     await app.close();
     await emulator.stop();
   }
+}
+
+/**
+ * The app runs one axios: the one `import('axios')` gives it (ESM on Nest 12, whose @nestjs/axios is
+ * ESM; CommonJS on Nest 11). `@nestjs/axios` holds that one; the module's calls (seen by an
+ * interceptor on RTC_HTTP_SERVICE, `headersOfACall`) were made by it, their headers being its
+ * `AxiosHeaders`; and no other copy sits in the CommonJS cache (this consumer is CommonJS, so a
+ * `require('axios')` anywhere would have put axios's CommonJS build there).
+ */
+async function oneAxiosCopy(headersOfACall: unknown[]): Promise<void> {
+  const appAxios = await import('axios');
+  assert.equal(new HttpService().axiosRef, appAxios.default, "@nestjs/axios holds the app's axios");
+  assert.equal(headersOfACall.length, 1, 'the interceptor on RTC_HTTP_SERVICE ran once');
+  assert.ok(
+    headersOfACall[0] instanceof appAxios.AxiosHeaders,
+    "the module's calls are made by the app's axios",
+  );
+  const otherCopies = Object.entries(require.cache)
+    // The package's own files, not those of packages installed inside it.
+    .filter(([file]) => /[\\/]node_modules[\\/]axios[\\/](?!node_modules[\\/])/.test(file))
+    .filter(([, cached]) => cached?.exports !== appAxios.default)
+    .map(([file]) => file);
+  assert.deepEqual(otherCopies, [], 'no second axios is loaded');
+  const system = require.cache[require.resolve('axios')] ? 'CommonJS' : 'ESM';
+  pass(`one axios copy at run time (${system})`);
 }
 
 async function withTheTestingModule(): Promise<void> {
