@@ -253,7 +253,9 @@ async function checkTarball(tarball) {
   if (manifest.name !== PACKAGE) problems.push(`name is ${manifest.name}`);
   for (const dependency of Object.keys(manifest.dependencies ?? {})) {
     if (!ALLOWED_DEPENDENCIES.has(dependency)) {
-      problems.push(`depends on ${dependency}; only ${[...ALLOWED_DEPENDENCIES].join(', ')} may be`);
+      problems.push(
+        `depends on ${dependency}; only ${[...ALLOWED_DEPENDENCIES].join(', ')} may be`,
+      );
     }
   }
   const named = [manifest.main, manifest.types];
