@@ -15,17 +15,19 @@ export {
   resolveOptions,
   RtcMessagingModuleOptions,
 } from './rtc-messaging.options';
+// From the files, not the folder's index: its spans' file declares types of @opentelemetry/api,
+// an optional peer that an app's type check must not need.
 export {
-  errorCodeOf,
-  FAILURE_LOG_WINDOW_MS,
   RTC_ATTRIBUTES,
   RTC_INSTRUMENTATION_SCOPE,
   RTC_LOG_CONTEXT,
   RTC_METRICS,
   RTC_SPANS,
   RtcCallOutcome,
-  RtcLogger,
-} from './telemetry';
+} from './telemetry/telemetry-names';
+export { errorCodeOf } from './telemetry/error-code';
+export { FAILURE_LOG_WINDOW_MS } from './telemetry/failure-log-summary';
+export { RtcLogger } from './telemetry/rtc-logger';
 export { RTC_HTTP_SERVICE, RTC_MESSAGING_OPTIONS } from './rtc-messaging.constants';
 export { SealedModuleOptions, unsealOptions } from './sealed-module-options';
 export { BudgetKey, RateLimitOptions, RedisClientLike } from './rate-limit/rate-limit.options';
