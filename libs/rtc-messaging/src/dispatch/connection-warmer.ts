@@ -75,7 +75,9 @@ export class ConnectionWarmer
       this.warming = this.client
         .warmUp(connections)
         .then(
-          () => (this.warmUntil = performance.now() + KEEP_WARM_EVERY_MS),
+          () => {
+            this.warmUntil = performance.now() + KEEP_WARM_EVERY_MS;
+          },
           (error: unknown) =>
             this.options.logger.warn(
               `Could not open connections ahead of calls: ${(error as Error).message}`,
