@@ -2,7 +2,17 @@ import { Agent as HttpAgent } from 'node:http';
 import type { AgentOptions } from 'node:https';
 import { X509Certificate } from 'node:crypto';
 import { IsInstance, IsObject, IsOptional, registerDecorator } from 'class-validator';
-import { getProxyForUrl } from 'proxy-from-env';
+
+/**
+ * proxy-from-env's one function: the proxy URL the environment names for `url`
+ * (`<SCHEME>_PROXY`, then `ALL_PROXY`, lower or upper case), or `''` when there is none or
+ * `NO_PROXY` lists its host. Required and typed here because the package ships no types: an
+ * ambient declaration file would be missed by builds that compile only what they import.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { getProxyForUrl } = require('proxy-from-env') as {
+  getProxyForUrl: (url: string) => string;
+};
 
 /**
  * Where the module's calls go through:
