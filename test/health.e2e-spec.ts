@@ -3,6 +3,7 @@ import { EMULATOR_DEMO_CREDENTIALS, RtcOpenApiEmulator } from 'nestjs-volcengine
 import {
   AppUnderTest,
   deadEndpoint,
+  deadPort,
   SentResponses,
   startAppUnderTest,
   startEmulator,
@@ -77,8 +78,61 @@ describe('health probes', () => {
     });
   });
 
+  describe('with the call budget in Redis', () => {
+    const REDIS_PASSWORD = 'redis-password-never-shown';
+    let deadRedis: string;
+    const apps: AppUnderTest[] = [];
+
+    /** An app whose budget is in a Redis where nothing listens; no fan-out worker to start. */
+    async function withDeadRedis(env: Record<string, string> = {}): Promise<AppUnderTest> {
+      const app = await startAppUnderTest(emulator.url, sent, {
+        REDIS_URL: deadRedis,
+        WORKER: 'false',
+        ...env,
+      });
+      apps.push(app);
+      return app;
+    }
+
+    beforeAll(async () => {
+      deadRedis = `redis://default:${REDIS_PASSWORD}@127.0.0.1:${await deadPort()}`;
+    });
+    afterAll(async () => {
+      await Promise.all(apps.map(({ app }) => app.close()));
+    });
+
+    it('GET /health/ready answers 503 when Redis is down and calls fail closed, and logs why', async () => {
+      const subject = await withDeadRedis();
+
+      const response = await request(subject.server).get('/health/ready').expect(503);
+
+      expect(response.body).toMatchObject({ status: 'error', error: { rtc: { status: 'down' } } });
+      expect(JSON.stringify(response.body)).not.toMatch(/redis|127\.0\.0\.1/i);
+      const log = subject.logger.lines.join('\n');
+      expect(log).toMatch(/call budget unavailable, Redis does not answer/);
+      expect(log).not.toContain(REDIS_PASSWORD);
+      expect(log).not.toContain(deadRedis);
+    });
+
+    it('GET /health/ready answers 200 when Redis is down but calls are paced locally', async () => {
+      const subject = await withDeadRedis({
+        RTC_RATE_LIMIT_ON_REDIS_ERROR: 'local',
+        RTC_RATE_LIMIT_INSTANCES: '2',
+      });
+
+      await request(subject.server).get('/health/ready').expect(200);
+    });
+
+    it('never shows the Redis password in a probe or a log', () => {
+      const lines = apps.flatMap((app) => app.logger.lines);
+      for (const text of [...sent.bodies, ...sent.headers, ...lines]) {
+        expect(text).not.toContain(REDIS_PASSWORD);
+      }
+    });
+  });
+
   it('never shows the secret key in a probe or a log', () => {
-    expect(sent.bodies).toHaveLength(5);
+    expect(sent.bodies).toHaveLength(7);
     const lines = [...up.logger.lines, ...down.logger.lines];
     for (const text of [...sent.bodies, ...sent.headers, ...lines]) {
       expect(text).not.toContain(SECRET);

@@ -1,5 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { RTC_HTTP_SERVICE, RTC_MESSAGING_OPTIONS } from './rtc-messaging.constants';
+import {
+  RTC_CALL_BUDGET,
+  RTC_HTTP_SERVICE,
+  RTC_MESSAGING_OPTIONS,
+} from './rtc-messaging.constants';
 import {
   ConfigurableRtcMessagingModule,
   RTC_MESSAGING_MODULE_OPTIONS,
@@ -84,6 +88,8 @@ const CREDENTIALS_RETRY_BACKOFF = { baseDelayMs: 1_000, maxDelayMs: 60_000 };
     RtcTokenService,
     RtcOpenApiClient,
     RTC_MESSAGING_OPTIONS,
+    // For the health indicator: readiness follows the budget's store (null with rateLimit: false).
+    RTC_CALL_BUDGET,
     // For interceptors on the module's calls (see RTC_HTTP_SERVICE).
     RTC_HTTP_SERVICE,
   ],

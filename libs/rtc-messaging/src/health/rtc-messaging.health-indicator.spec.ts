@@ -1,23 +1,37 @@
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { createServer, Server, Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { ServiceUnavailableException } from '@nestjs/common';
+import { Redis } from 'ioredis';
 import { Test, TestingModule } from '@nestjs/testing';
 import { HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { RtcMessagingModule } from '../rtc-messaging.module';
+import type { RtcMessagingModuleOptions } from '../rtc-messaging.options';
+import { RtcBudgetUnavailableError } from '../errors';
 import { EMULATOR_DEMO_CREDENTIALS, RtcOpenApiEmulator } from '../testing/emulator';
+import { UnicastService } from '../unicast';
 import { RtcMessagingHealthIndicator } from './rtc-messaging.health-indicator';
 
 const SESSION_TOKEN = 'session-token-never-shown';
 
-async function indicatorFor(endpoint: string): Promise<TestingModule> {
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_PASSWORD = 'redis-password-never-shown';
+
+async function indicatorFor(
+  endpoint: string,
+  rateLimit?: RtcMessagingModuleOptions['rateLimit'],
+  withSessionToken = true,
+): Promise<TestingModule> {
   return Test.createTestingModule({
     imports: [
       RtcMessagingModule.forRoot({
         ...EMULATOR_DEMO_CREDENTIALS,
-        sessionToken: SESSION_TOKEN,
+        sessionToken: withSessionToken ? SESSION_TOKEN : undefined,
         appId: 'app',
         from: 'bot',
         endpoint,
+        rateLimit,
       }),
       // The failed checks below are expected; terminus would log each one.
       TerminusModule.forRoot({ logger: false }),
@@ -40,6 +54,7 @@ function expectNoSecret(result: unknown): void {
   const text = JSON.stringify(result);
   expect(text).not.toContain(EMULATOR_DEMO_CREDENTIALS.secretAccessKey);
   expect(text).not.toContain(SESSION_TOKEN);
+  expect(text).not.toContain(REDIS_PASSWORD);
 }
 
 describe('RtcMessagingHealthIndicator', () => {
@@ -61,7 +76,13 @@ describe('RtcMessagingHealthIndicator', () => {
       const result = await moduleRef.get(RtcMessagingHealthIndicator).isHealthy('rtc');
 
       expect(result).toEqual({
-        rtc: { status: 'up', endpoint, region: 'cn-north-1', latencyMs: expect.any(Number) },
+        rtc: {
+          status: 'up',
+          endpoint,
+          region: 'cn-north-1',
+          latencyMs: expect.any(Number),
+          budgetStore: 'shared',
+        },
       });
       expect(emulator.acceptedCount).toBe(0);
       expectNoSecret(result);
@@ -124,6 +145,8 @@ describe('RtcMessagingHealthIndicator', () => {
           status: 'down',
           endpoint,
           reason: expect.stringMatching(/^RTC OpenAPI unreachable \(connect\): ECONNREFUSED/),
+          // The default budget, in memory: nothing to probe.
+          budgetStore: 'shared',
         },
       });
       expectNoSecret(result);
@@ -144,7 +167,12 @@ describe('RtcMessagingHealthIndicator', () => {
 
       expect(performance.now() - started).toBeLessThan(2_000);
       expect(result).toEqual({
-        rtc: { status: 'down', endpoint, reason: expect.stringContaining('timeout') },
+        rtc: {
+          status: 'down',
+          endpoint,
+          reason: expect.stringContaining('timeout'),
+          budgetStore: 'shared',
+        },
       });
       await moduleRef.close();
       for (const socket of sockets) socket.destroy();
@@ -178,5 +206,116 @@ describe('RtcMessagingHealthIndicator', () => {
     expect(JSON.stringify(result)).not.toMatch(/proxyuser|proxy-password/);
     await moduleRef.close();
     await emulator.stop();
+  });
+
+  describe('the call budget', () => {
+    const emulator = new RtcOpenApiEmulator();
+    let endpoint: string;
+    let deadRedis: string;
+    const opened: TestingModule[] = [];
+    const clients: Redis[] = [];
+
+    /** The indicator's result with the module's budget set to `rateLimit`. */
+    async function resultWith(rateLimit: RtcMessagingModuleOptions['rateLimit']) {
+      const moduleRef = await indicatorFor(endpoint, rateLimit);
+      opened.push(moduleRef);
+      return moduleRef.get(RtcMessagingHealthIndicator).isHealthy('rtc');
+    }
+
+    beforeAll(async () => {
+      endpoint = await emulator.start();
+      deadRedis = `redis://default:${REDIS_PASSWORD}@127.0.0.1:${await closedPort()}`;
+    });
+    afterAll(async () => {
+      await Promise.all(opened.map((moduleRef) => moduleRef.close()));
+      await Promise.all(clients.map((client) => client.quit()));
+      await emulator.stop();
+    });
+
+    it('is down, naming Redis, when Redis does not answer and the budget fails closed', async () => {
+      const result = await resultWith({ redis: deadRedis });
+
+      expect(result).toEqual({
+        rtc: {
+          status: 'down',
+          endpoint,
+          reason: expect.stringMatching(/^call budget unavailable, Redis does not answer/),
+          budgetStore: 'shared',
+          redis: 'down',
+        },
+      });
+      expectNoSecret(result);
+      expect(JSON.stringify(result)).not.toContain(deadRedis);
+      // Readiness asks the store; it sends nothing upstream.
+      expect(emulator.accepted).toHaveLength(0);
+    });
+
+    it('is down when the budget already found the store unavailable', async () => {
+      const moduleRef = await indicatorFor(endpoint, { redis: deadRedis, maxWaitMs: 0 });
+      opened.push(moduleRef);
+      const unicast = moduleRef.get(UnicastService);
+      await expect(unicast.send({ to: 'user', message: 'hi' })).rejects.toBeInstanceOf(
+        RtcBudgetUnavailableError,
+      );
+
+      const result = await moduleRef.get(RtcMessagingHealthIndicator).isHealthy('rtc');
+
+      expect(result).toMatchObject({
+        rtc: { status: 'down', budgetStore: 'unavailable', redis: 'down' },
+      });
+    });
+
+    it("is up when Redis does not answer but the budget paces locally ('local')", async () => {
+      const result = await resultWith({ redis: deadRedis, onRedisError: 'local', instances: 2 });
+
+      expect(result).toMatchObject({ rtc: { status: 'up', redis: 'down' } });
+      expectNoSecret(result);
+    });
+
+    it('is up when Redis answers, and the probe takes no call budget', async () => {
+      // One call a second, and a prefix of its own: a probe that took the app's unit would leave
+      // none for the call below.
+      // A client of the test's, connected before the probe: a store's first command waits for the
+      // connection, which on a loaded machine can outlast the store's 250 ms timeout.
+      const redis = new Redis(REDIS_URL);
+      clients.push(redis);
+      await once(redis, 'ready');
+      // No session token: the emulator's demo key is a long-term one, and the call below is sent.
+      const moduleRef = await indicatorFor(
+        endpoint,
+        {
+          redis,
+          redisKeyPrefix: `health-spec-${randomUUID()}:`,
+          perSecond: 1,
+          maxWaitMs: 0,
+        },
+        false,
+      );
+      opened.push(moduleRef);
+
+      const result = await moduleRef.get(RtcMessagingHealthIndicator).isHealthy('rtc');
+
+      expect(result).toEqual({
+        rtc: {
+          status: 'up',
+          endpoint,
+          region: 'cn-north-1',
+          latencyMs: expect.any(Number),
+          budgetStore: 'shared',
+          redis: 'up',
+        },
+      });
+      await expect(
+        moduleRef.get(UnicastService).send({ to: 'user', message: 'hi' }),
+      ).resolves.toMatchObject({ requestId: expect.any(String) });
+    });
+
+    it('shows no budget when the module runs without one', async () => {
+      const result = await resultWith(false);
+
+      expect(result).toEqual({
+        rtc: { status: 'up', endpoint, region: 'cn-north-1', latencyMs: expect.any(Number) },
+      });
+    });
   });
 });

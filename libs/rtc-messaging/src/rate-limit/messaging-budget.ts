@@ -5,11 +5,19 @@ import type {
   ResolvedRateLimitOptions,
   ResolvedRtcMessagingOptions,
 } from '../rtc-messaging.options';
+import { redactSecrets } from '../errors/rtc-budget-unavailable.error';
 import type { RtcLogger } from '../telemetry/rtc-logger';
 import { AcquireOptions, BudgetStoreState, CallBudget, ConnectionWarmth } from './call-budget';
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
 import { RateLimitStore } from './rate-limit-store.interface';
 import { RedisRateLimitStore } from './redis-rate-limit.store';
+
+/**
+ * The key `probeStore` takes from: its prefix is neither `appId:` nor `account:`, so it is no
+ * call's key, and its one unit expires within a millisecond.
+ */
+export const STORE_PROBE_KEY = 'health-probe';
+const STORE_PROBE_RATE = { intervalMs: 1, burst: 0 } as const;
 
 /** The module's budget: a `CallBudget` keyed per AppId (or account), and the store it owns. */
 export class MessagingBudget implements OnApplicationShutdown {
@@ -70,6 +78,21 @@ export class MessagingBudget implements OnApplicationShutdown {
   /** Which store paces calls now: `shared` (Redis or memory), `local` fallback, or `unavailable`. */
   get storeState(): BudgetStoreState {
     return this.budget.storeState;
+  }
+
+  /**
+   * Whether the store answers now: one take of a key no call uses (`STORE_PROBE_KEY`), so no
+   * call's budget is spent. The state above only changes when a call asks the store, which a
+   * readiness probe cannot wait for: a Redis down since boot leaves it `shared` until the first
+   * call fails. Bounded by the store's own timeout (a Redis store: 250 ms, and at once while its
+   * connection is down). Rejects with the store's error, secrets redacted.
+   */
+  async probeStore(): Promise<void> {
+    try {
+      await this.store.tryTake(STORE_PROBE_KEY, STORE_PROBE_RATE);
+    } catch (error) {
+      throw redactSecrets(error);
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
