@@ -1,14 +1,19 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { APP_FILTER } from '@nestjs/core';
 import { RtcMessagingModule } from 'nestjs-volcengine-rtc';
 import { checkEnv, rtcConfig, senderPolicyConfig, serverConfig } from './config';
 import { HttpErrorFilter } from './errors/http-error.filter';
 import { FanOutJobsModule } from './fan-out-jobs/fan-out-jobs.module';
 import { HealthModule } from './health/health.module';
+import { loggingConfig, LoggingConfig } from './logging/logging.config';
+import { pinoParams } from './logging/pino-params';
 import { MessagesModule } from './messages/messages.module';
 import { RoomsModule } from './rooms/rooms.module';
 import { TokensModule } from './tokens/tokens.module';
+import { metricsConfig } from './telemetry/metrics.config';
 
 export interface AppModuleOptions {
   /**
@@ -16,6 +21,8 @@ export interface AppModuleOptions {
    * none. Default `.env` in the working directory.
    */
   readonly envFile?: string | false;
+  /** Where the app's log lines go; default stdout. */
+  readonly logDestination?: DestinationStream;
 }
 
 @Module({})
@@ -25,18 +32,25 @@ export class AppModule {
    * call, before Nest starts, rather than surface later as an unhandled rejection.
    * @throws EnvValidationError naming each missing or malformed variable
    */
-  static async forRoot({ envFile = '.env' }: AppModuleOptions = {}): Promise<DynamicModule> {
+  static async forRoot({
+    envFile = '.env',
+    logDestination,
+  }: AppModuleOptions = {}): Promise<DynamicModule> {
     const config = await ConfigModule.forRoot({
       isGlobal: true,
       ignoreEnvFile: envFile === false,
       envFilePath: envFile === false ? undefined : envFile,
       validate: checkEnv,
-      load: [serverConfig, rtcConfig, senderPolicyConfig],
+      load: [serverConfig, rtcConfig, senderPolicyConfig, loggingConfig, metricsConfig],
     });
     return {
       module: AppModule,
       imports: [
         config,
+        LoggerModule.forRootAsync({
+          inject: [loggingConfig.KEY],
+          useFactory: (logging: LoggingConfig) => pinoParams(logging, logDestination),
+        }),
         // Global: the health indicator, in its own module, needs the client and options too.
         RtcMessagingModule.forRootAsync({ ...rtcConfig.asProvider(), isGlobal: true }),
         MessagesModule,

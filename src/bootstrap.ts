@@ -1,6 +1,8 @@
 import { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { fanOutJobsBodyParserOptions } from './fan-out-jobs/fan-out-jobs.body-parser';
 import { fanOutJobsConfig, FanOutJobsConfig } from './fan-out-jobs/fan-out-jobs.config';
@@ -8,7 +10,7 @@ import { apiKeyMiddleware } from './auth/api-key.middleware';
 import { setupApiDocs } from './docs/api-docs';
 import { jsonBodyParserOptions } from './http/json-body-parser';
 import { rejectDeeplyNestedJson } from './http/json-depth.middleware';
-import { OneLineLogger } from './logging/one-line.logger';
+import { mountMetrics } from './telemetry/metrics.route';
 import { ENV_VARIABLES, EnvVariable, serverConfig, ServerConfig } from './config';
 
 export interface CreateAppOptions {
@@ -27,8 +29,13 @@ export interface CreateAppOptions {
    * its emulator in order itself.
    */
   readonly shutdownHooks?: boolean;
-  /** Nest's logger option; default a console logger that prints no stack traces. */
+  /**
+   * Nest's logger option; default the app's pino logger (JSON lines, or `LOG_FORMAT=pretty`),
+   * which also logs each request.
+   */
   readonly logger?: LoggerService | LogLevel[] | false;
+  /** Where the pino logger writes; default stdout. Tests read the lines from a stream of theirs. */
+  readonly logDestination?: DestinationStream;
 }
 
 /** Sets exactly `env` for the variables the app reads: `ConfigModule` reads `process.env`. */
@@ -48,18 +55,24 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   if (options.env) useEnvironment(options.env);
   const appModule = await AppModule.forRoot({
     envFile: options.envFile ?? (options.env === undefined ? '.env' : false),
+    logDestination: options.logDestination,
   });
   const app = await NestFactory.create<NestExpressApplication>(appModule, {
     // Registered below with our limit (from FAN_OUT_MAX_RECIPIENTS) instead of Express's 100 KB.
     bodyParser: false,
     // A bad environment throws back to the caller, which prints one line and exits non-zero.
     abortOnError: false,
-    logger: options.logger ?? new OneLineLogger(),
+    logger: options.logger,
+    // Until pino takes over below: what Nest logs while it starts is then written by pino too.
+    bufferLogs: options.logger === undefined,
   });
+  if (options.logger === undefined) app.useLogger(app.get(Logger));
   const server = app.get<ServerConfig>(serverConfig.KEY);
   // In this order: the key is checked before any body is read, and a body is checked for depth
   // before anything recurses into it.
   const jobs = app.get<FanOutJobsConfig>(fanOutJobsConfig.KEY);
+  // Public, before the key check (which lets /metrics through anyway) and the body parsers.
+  mountMetrics(app);
   app.use(apiKeyMiddleware(server.apiKeys));
   // First, and for POST /v1/fan-outs only: its lists are up to FAN_OUT_JOB_MAX_RECIPIENTS long.
   app.useBodyParser('json', fanOutJobsBodyParserOptions(jobs.maxRecipients));

@@ -1,3 +1,6 @@
+// First: OpenTelemetry must be registered before Nest, Express and http load (/metrics; traces
+// only when the shell sets OTEL_EXPORTER_OTLP_ENDPOINT).
+import './telemetry/instrumentation';
 import type { INestApplication } from '@nestjs/common';
 import {
   AcceptedMessage,
@@ -68,6 +71,8 @@ async function main(): Promise<void> {
         RTC_FROM: FROM,
         RTC_ENDPOINT: endpoint,
         API_KEYS: API_KEY,
+        // Request lines for a person, between the emulator's lines.
+        LOG_FORMAT: 'pretty',
         // The one variable the demo takes from the shell: another port when 3000 is taken.
         PORT: process.env.PORT ?? '3000',
       },
@@ -102,7 +107,7 @@ async function main(): Promise<void> {
   );
   print();
   print(
-    `API docs: ${url}/docs (every endpoint, its body and its errors). Also: ${url}/health/ready`,
+    `API docs: ${url}/docs (every endpoint, its body and its errors). Also: ${url}/health/ready, ${url}/metrics`,
   );
   print(
     'Each message the emulator accepts is printed below. Ctrl-C stops the app and the emulator.',

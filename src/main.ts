@@ -1,3 +1,5 @@
+// First: OpenTelemetry must be registered before Nest, Express and http load.
+import './telemetry/instrumentation';
 import { Logger } from '@nestjs/common';
 import { startApp } from './bootstrap';
 

@@ -152,6 +152,22 @@ describe('validateEnv', () => {
     },
   );
 
+  it('serves metrics and logs JSON at info unless told otherwise', () => {
+    expect(validateEnv(valid())).toMatchObject({
+      METRICS_ENABLED: true,
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'info',
+    });
+    expect(validateEnv(valid()).OTEL_EXPORTER_OTLP_PROTOCOL).toBeUndefined();
+    expect(
+      validateEnv({
+        ...valid(),
+        METRICS_ENABLED: 'false',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      }),
+    ).toMatchObject({ METRICS_ENABLED: false, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+  });
+
   it('names every bad variable at once', () => {
     const message = problemsOf({ ...valid(), RTC_APP_ID: undefined, PORT: 'http' });
     expect(message).toContain('RTC_APP_ID is required');
@@ -195,6 +211,14 @@ describe('validateEnv', () => {
     ['RTC_RETRY_UNKNOWN_OUTCOME', 'TRUE', /RTC_RETRY_UNKNOWN_OUTCOME must be true or false/],
     ['FAN_OUT_MAX_RECIPIENTS', '0', /FAN_OUT_MAX_RECIPIENTS must not be less than 1/],
     ['FAN_OUT_MAX_RECIPIENTS', '100001', /FAN_OUT_MAX_RECIPIENTS must not be greater than 100000/],
+    ['METRICS_ENABLED', 'yes', /METRICS_ENABLED must be true or false/],
+    ['LOG_FORMAT', 'text', /LOG_FORMAT must be one of json, pretty/],
+    ['LOG_LEVEL', 'verbose', /LOG_LEVEL must be one of trace, debug, info, warn, error/],
+    [
+      'OTEL_EXPORTER_OTLP_PROTOCOL',
+      'grpc',
+      /OTEL_EXPORTER_OTLP_PROTOCOL must be one of http\/protobuf, http\/json/,
+    ],
   ])('refuses %s=%j, naming it and not its value', (name, value, expected) => {
     const message = problemsOf({ ...valid(), [name]: value });
     expect(message).toMatch(expected);

@@ -17,6 +17,8 @@ import {
 } from 'class-validator';
 import { IsAppKey, IsRtcId, IsRtcIdList, MAX_TOKEN_TTL_SECONDS } from 'nestjs-volcengine-rtc';
 import { IsTokenAppIdWithAppKey } from '../tokens/token-env.validators';
+import { LOG_FORMATS, LOG_LEVELS, LogFormat, LogLevelName } from '../logging/log-settings';
+import { OTLP_PROTOCOLS, OtlpProtocol } from '../telemetry/telemetry.constants';
 
 /** Every environment variable the demo app reads; the single list the checks below cover. */
 export const ENV_VARIABLES = [
@@ -49,6 +51,10 @@ export const ENV_VARIABLES = [
   'FAN_OUT_JOB_RECOVER_AFTER_MS',
   'FAN_OUT_JOB_QUEUE',
   'WORKER',
+  'METRICS_ENABLED',
+  'LOG_FORMAT',
+  'LOG_LEVEL',
+  'OTEL_EXPORTER_OTLP_PROTOCOL',
 ] as const;
 
 export type EnvVariable = (typeof ENV_VARIABLES)[number];
@@ -278,6 +284,31 @@ export class EnvironmentVariables {
   @Transform((params) => toBoolean(params) ?? true)
   @IsBoolean({ message: 'WORKER must be true or false' })
   WORKER!: boolean;
+
+  // Observability. The OpenTelemetry SDK reads OTEL_* itself (src/telemetry), before this runs;
+  // the protocol is checked here so that a value it cannot honour stops the boot.
+
+  /** `false` turns `GET /metrics` off. Default `true`. */
+  @Transform((params) => toBoolean(params) ?? true)
+  @IsBoolean({ message: 'METRICS_ENABLED must be true or false' })
+  METRICS_ENABLED!: boolean;
+
+  /** `json` (default): one JSON object per line; `pretty`: coloured lines for a person. */
+  @Transform((params) => emptyToUndefined(params) ?? 'json')
+  @IsIn(LOG_FORMATS, { message: `LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}` })
+  LOG_FORMAT!: LogFormat;
+
+  /** The least severe level logged. Default `info`. */
+  @Transform((params) => emptyToUndefined(params) ?? 'info')
+  @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL!: LogLevelName;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsIn(OTLP_PROTOCOLS, {
+    message: `OTEL_EXPORTER_OTLP_PROTOCOL must be one of ${OTLP_PROTOCOLS.join(', ')}`,
+  })
+  OTEL_EXPORTER_OTLP_PROTOCOL?: OtlpProtocol;
 }
 
 /** Why the environment was refused: the variables and rules, never the values. */

@@ -64,7 +64,10 @@ function recordResponses(server: Server, sent: SentResponses): void {
 export interface AppUnderTest {
   readonly app: INestApplication;
   readonly server: Server;
+  /** What Nest and the library logged (Nest's logger). */
   readonly logger: RecordingLogger;
+  /** The request log: pino's lines (one JSON object each), in order. */
+  readonly requestLog: string[];
 }
 
 /**
@@ -77,6 +80,7 @@ export async function startAppUnderTest(
   env: CreateAppOptions['env'] = {},
 ): Promise<AppUnderTest> {
   const logger = new RecordingLogger();
+  const requestLog: string[] = [];
   const app = await createApp({
     env: {
       VOLC_ACCESSKEY: EMULATOR_DEMO_CREDENTIALS.accessKeyId,
@@ -88,12 +92,13 @@ export async function startAppUnderTest(
       ...env,
     },
     logger,
+    logDestination: { write: (line: string) => void requestLog.push(line) },
     shutdownHooks: false,
   });
   await app.init();
   const server: Server = app.getHttpServer();
   recordResponses(server, sent);
-  return { app, server, logger };
+  return { app, server, logger, requestLog };
 }
 
 /** A JSON POST to the app under test, with `x-api-key: key`, or no such header when `key` is null. */
