@@ -40,6 +40,8 @@ describe('RTC_HTTP_SERVICE, exported by RtcMessagingModule', () => {
           appId: 'app',
           from: 'server_bot',
           endpoint,
+          // No budget, so no connections warmed at boot: the upstream sees this test's call only.
+          rateLimit: false,
         }),
       ],
       providers: [RequestTagger],

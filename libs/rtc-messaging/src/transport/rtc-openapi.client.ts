@@ -1,6 +1,6 @@
 import type { ClientRequest } from 'node:http';
 import { HttpService } from '@nestjs/axios';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { AxiosResponse } from 'axios';
 import {
   RtcClockSkewError,
@@ -60,7 +60,6 @@ const CONNECT_FAILURES = new Set([
  */
 @Injectable()
 export class RtcOpenApiClient {
-  private readonly logger = new Logger('RtcMessaging');
   /** `#private`, as the signers' own secrets: each call takes the current set's signer from it. */
   readonly #credentials: CredentialsProvider;
   private readonly signedHeaders: Readonly<Record<string, string>>;
@@ -110,9 +109,9 @@ export class RtcOpenApiClient {
         headers,
       });
     } catch (error) {
-      throw this.transportError(action, error);
+      throw this.transportError(error);
     }
-    return this.readAnswer<TResult>(action, response, signer);
+    return this.readAnswer<TResult>(response, signer);
   }
 
   /** The query and URL of an action, built once: the signer caches a frozen query's canonical form. */
@@ -142,7 +141,7 @@ export class RtcOpenApiClient {
       });
       return { status: response.status, latencyMs: Math.round(performance.now() - started) };
     } catch (error) {
-      throw this.transportError('probe', error);
+      throw this.transportError(error);
     }
   }
 
@@ -172,7 +171,6 @@ export class RtcOpenApiClient {
    * read only where they have their documented types (`readEnvelope`).
    */
   private readAnswer<TResult>(
-    action: string,
     response: AxiosResponse<unknown>,
     signer: V4Signer,
   ): OpenApiSuccess<TResult> {
@@ -181,8 +179,9 @@ export class RtcOpenApiClient {
     const ok = status >= 200 && status < 300;
 
     if (!envelope) {
+      // No log line here: the error says it, and the dispatcher summarizes failures per code
+      // (one line per call would flood the log in an outage).
       const detail = `HTTP ${status} without an OpenAPI envelope`;
-      this.logger.warn(`${action}: ${detail}`);
       if (ok || mayHaveAccepted(status, undefined)) {
         throw new RtcUnknownOutcomeError('bad_response', detail);
       }
@@ -203,7 +202,6 @@ export class RtcOpenApiClient {
       upstreamMessage: error?.message,
       retryAfterMs: parseRetryAfter(response.headers['retry-after']),
     };
-    this.logger.debug(`${action}: ${describeUpstream(details)}`);
     if (REJECTED_CREDENTIALS_CODES.has(details.code)) this.#credentials.rejected(signer);
     if (status === 429 || details.code.startsWith('FlowLimitExceeded')) {
       throw new RtcRateLimitedError(details.retryAfterMs ?? DEFAULT_THROTTLE_RETRY_MS, details);
@@ -220,7 +218,7 @@ export class RtcOpenApiClient {
    * Whether the message may have been received decides the class: a failure before the request
    * was fully written cannot have delivered it; one after (a timeout, a reset) may have.
    */
-  private transportError(action: string, error: unknown): RtcError {
+  private transportError(error: unknown): RtcError {
     const axiosError = nestAxios.isAxiosError(error) ? error : undefined;
     const code =
       axiosError?.code ?? (error as NodeJS.ErrnoException | undefined)?.code ?? 'unknown';
@@ -228,7 +226,6 @@ export class RtcOpenApiClient {
     const written = request?.writableFinished === true && !CONNECT_FAILURES.has(code);
     // Never include the error's config or request: they hold the Authorization header.
     const detail = `${code}${axiosError?.message ? ` (${axiosError.message})` : ''}`;
-    this.logger.warn(`${action}: ${detail}; the request ${written ? 'was' : 'was not'} sent`);
 
     const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
     if (written) return new RtcUnknownOutcomeError(timedOut ? 'timeout' : 'reset', detail);
