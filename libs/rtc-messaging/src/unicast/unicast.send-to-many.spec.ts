@@ -222,11 +222,6 @@ describe('UnicastService.sendToMany', () => {
     const unicast = await unicastWith({ retry: { unknownOutcome: true } });
     const dispatch = jest.spyOn(moduleRef!.get(RtcDispatcher), 'dispatch');
     await unicast.sendToMany(['u'], 'hi', { signal: new AbortController().signal });
-    expect(dispatch).toHaveBeenCalledWith(
-      'SendUnicast',
-      expect.any(Object),
-      undefined,
-      'bulk',
-    );
+    expect(dispatch).toHaveBeenCalledWith('SendUnicast', expect.any(Object), undefined, 'bulk');
   });
 });
