@@ -230,18 +230,11 @@ function checkTargets(summaries: Summary[]): void {
     console.log('\nTargets: need all three clients to check them.');
     return;
   }
+  // The standing target (issue 12): at most half the official SDK's CPU per call. The earlier
+  // throughput targets (2x the SDK, 0.75x a raw node:http client, under 200 µs) are retired: the
+  // upstream's 500 calls/s per AppId binds long before client CPU does. Their ratios stay in the
+  // table above for comparison.
   const targets: [string, boolean, string][] = [
-    [
-      'calls/s >= 2x the SDK',
-      module.callsPerSecond >= 2 * sdk.callsPerSecond,
-      `${fixed(module.callsPerSecond / sdk.callsPerSecond, 2)}x`,
-    ],
-    [
-      'calls/s >= 0.75x the raw floor',
-      module.callsPerSecond >= 0.75 * raw.callsPerSecond,
-      `${fixed(module.callsPerSecond / raw.callsPerSecond, 2)}x`,
-    ],
-    ['client CPU < 200 µs/call', module.cpuUsPerCall < 200, `${fixed(module.cpuUsPerCall)} µs`],
     [
       "CPU/call <= 0.5x the SDK's",
       module.cpuUsPerCall <= 0.5 * sdk.cpuUsPerCall,
