@@ -14,6 +14,7 @@ import { MessagesModule } from './messages/messages.module';
 import { RoomsModule } from './rooms/rooms.module';
 import { TokensModule } from './tokens/tokens.module';
 import { metricsConfig } from './telemetry/metrics.config';
+import { TelemetryFlush } from './telemetry/telemetry-flush';
 
 export interface AppModuleOptions {
   /**
@@ -59,7 +60,7 @@ export class AppModule {
         FanOutJobsModule.register(),
         HealthModule,
       ],
-      providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }],
+      providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }, TelemetryFlush],
     };
   }
 }

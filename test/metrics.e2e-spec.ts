@@ -35,7 +35,9 @@ describe('GET /metrics', () => {
   beforeAll(async () => {
     // What src/telemetry/instrumentation.ts does in main.ts; before the app, whose module takes
     // its meter when it is created. No OTLP endpoint: no traces.
-    startTelemetry({});
+    const telemetry = startTelemetry({});
+    // Without an OTLP endpoint nothing is traced, so nothing could be exported.
+    expect(telemetry.tracing).toBe(false);
     emulator = await startEmulator();
     subject = await startAppUnderTest(emulator.url, sent);
 

@@ -33,6 +33,8 @@ export interface Telemetry {
   readonly prometheus?: PrometheusExporter;
   /** Whether traces are exported (an OTLP endpoint is set). */
   readonly tracing: boolean;
+  /** Exports the spans still buffered (the app is closing; the process may exit next). */
+  flush(): Promise<void>;
   /** Exports the spans still buffered, then stops both providers. */
   shutdown(): Promise<void>;
 }
@@ -117,6 +119,9 @@ export function startTelemetry(env: TelemetryEnv): Telemetry {
   started = {
     prometheus,
     tracing: tracerProvider !== undefined,
+    flush: async () => {
+      await tracerProvider?.forceFlush();
+    },
     shutdown: async () => {
       await Promise.all([tracerProvider?.shutdown(), meterProvider?.shutdown()]);
     },
