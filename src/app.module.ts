@@ -8,8 +8,9 @@ import { checkEnv, rtcConfig, senderPolicyConfig, serverConfig } from './config'
 import { HttpErrorFilter } from './errors/http-error.filter';
 import { FanOutJobsModule } from './fan-out-jobs/fan-out-jobs.module';
 import { HealthModule } from './health/health.module';
-import { loggingConfig, LoggingConfig } from './logging/logging.config';
-import { pinoParams } from './logging/pino-params';
+import { APP_LOGGER } from './logging/app-logger.token';
+import { loggingConfig } from './logging/logging.config';
+import { createAppLogger, pinoParams } from './logging/pino-params';
 import { MessagesModule } from './messages/messages.module';
 import { RoomsModule } from './rooms/rooms.module';
 import { TokensModule } from './tokens/tokens.module';
@@ -44,14 +45,13 @@ export class AppModule {
       validate: checkEnv,
       load: [serverConfig, rtcConfig, senderPolicyConfig, loggingConfig, metricsConfig],
     });
+    // After ConfigModule.forRoot: the environment (and .env) is loaded and valid by now.
+    const logger = createAppLogger(loggingConfig(), logDestination);
     return {
       module: AppModule,
       imports: [
         config,
-        LoggerModule.forRootAsync({
-          inject: [loggingConfig.KEY],
-          useFactory: (logging: LoggingConfig) => pinoParams(logging, logDestination),
-        }),
+        LoggerModule.forRoot(pinoParams(logger)),
         // Global: the health indicator, in its own module, needs the client and options too.
         RtcMessagingModule.forRootAsync({ ...rtcConfig.asProvider(), isGlobal: true }),
         MessagesModule,
@@ -60,7 +60,11 @@ export class AppModule {
         FanOutJobsModule.register(),
         HealthModule,
       ],
-      providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }, TelemetryFlush],
+      providers: [
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+        TelemetryFlush,
+        { provide: APP_LOGGER, useValue: logger },
+      ],
     };
   }
 }

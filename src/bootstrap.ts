@@ -2,7 +2,7 @@ import { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
-import type { DestinationStream } from 'pino';
+import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module';
 import { fanOutJobsBodyParserOptions } from './fan-out-jobs/fan-out-jobs.body-parser';
 import { fanOutJobsConfig, FanOutJobsConfig } from './fan-out-jobs/fan-out-jobs.config';
@@ -10,6 +10,8 @@ import { apiKeyMiddleware } from './auth/api-key.middleware';
 import { setupApiDocs } from './docs/api-docs';
 import { jsonBodyParserOptions } from './http/json-body-parser';
 import { rejectDeeplyNestedJson } from './http/json-depth.middleware';
+import { APP_LOGGER } from './logging/app-logger.token';
+import { requestLogger } from './logging/pino-params';
 import { mountMetrics } from './telemetry/metrics.route';
 import { ENV_VARIABLES, EnvVariable, serverConfig, ServerConfig } from './config';
 
@@ -71,6 +73,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   // In this order: the key is checked before any body is read, and a body is checked for depth
   // before anything recurses into it.
   const jobs = app.get<FanOutJobsConfig>(fanOutJobsConfig.KEY);
+  // First: every request gets its id and its log line, those refused below included.
+  app.use(requestLogger(app.get<PinoLogger>(APP_LOGGER)));
   // Public, before the key check (which lets /metrics through anyway) and the body parsers.
   mountMetrics(app);
   app.use(apiKeyMiddleware(server.apiKeys));

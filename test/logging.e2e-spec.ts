@@ -74,6 +74,19 @@ describe('request logs', () => {
     expect(linesOf(response.headers['x-request-id'])).toMatchObject([{ res: { statusCode: 400 } }]);
   });
 
+  it('logs a request refused for its API key (401), with its id and the key redacted', async () => {
+    const response = await request(subject.server)
+      .post(PATH)
+      .set('x-api-key', 'a-wrong-key-never-logged')
+      .set('x-request-id', 'no-key-1')
+      .send({ to: 'user_42', message: 'hello' })
+      .expect(401);
+
+    expect(response.headers['x-request-id']).toBe('no-key-1');
+    expect(linesOf('no-key-1')).toMatchObject([{ res: { statusCode: 401 } }]);
+    expect(subject.requestLog.join('\n')).not.toContain('a-wrong-key-never-logged');
+  });
+
   it('never logs the API key, an Authorization header, a cookie or the secret key', async () => {
     const response = await request(subject.server)
       .post(PATH)

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
-import type { DestinationStream } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
 import { API_KEY_HEADER } from '../auth/api-key.middleware';
 import { HEALTH_PATH } from '../health/health.constants';
 import { METRICS_PATH } from '../telemetry/telemetry.constants';
@@ -43,22 +44,53 @@ const isProbeOrScrape = (request: IncomingMessage): boolean => {
 };
 
 /**
- * `nestjs-pino`'s parameters: one JSON line per request (with its id, as `reqId`) and per Nest
- * log call, or pino-pretty's lines with `LOG_FORMAT=pretty`.
+ * pino-pretty's options: a request in one short line (method, path, status, time, id) rather than
+ * every header; other lines as they are, their fields on the same line.
+ */
+const PRETTY_OPTIONS = {
+  singleLine: true,
+  translateTime: 'SYS:HH:MM:ss.l',
+  ignore: 'pid,hostname,req,res,responseTime,reqId',
+  messageFormat:
+    '{if req}{req.method} {req.url} → {res.statusCode} in {responseTime} ms [{reqId}] {end}{if context}[{context}] {end}{msg}',
+};
+
+/**
+ * The app's pino logger: JSON lines, or pino-pretty's with `LOG_FORMAT=pretty`, secrets redacted.
  * @param destination where the lines go; default stdout (a test passes a stream it reads)
  */
-export function pinoParams(config: LoggingConfig, destination?: DestinationStream): Params {
+export function createAppLogger(config: LoggingConfig, destination?: DestinationStream): Logger {
   const options = {
     level: config.level,
-    genReqId: requestIdOf,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+  };
+  if (destination) return pino(options, destination);
+  if (config.format === 'pretty') {
+    return pino({ ...options, transport: { target: 'pino-pretty', options: PRETTY_OPTIONS } });
+  }
+  return pino(options);
+}
+
+/**
+ * The request logger: one line per request, with its id (`reqId`), when the response is sent.
+ * `createApp` mounts it first, so that requests refused before Nest's routes (a missing API
+ * key, a body too large) are logged and answered with their id too.
+ */
+export function requestLogger(logger: Logger) {
+  return pinoHttp({
+    logger,
+    genReqId: requestIdOf,
     autoLogging: { ignore: isProbeOrScrape },
     // The request is logged once, with the response line; not again on every line it causes.
     quietReqLogger: true,
-    transport:
-      config.format === 'pretty' && destination === undefined
-        ? { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } }
-        : undefined,
-  };
-  return { pinoHttp: destination === undefined ? options : [options, destination] };
+  });
+}
+
+/**
+ * `nestjs-pino`'s parameters: Nest's and the library's log calls go to `logger`, and within a
+ * request to the request's child logger that `requestLogger` made (`useExisting`), so they carry
+ * its `reqId`.
+ */
+export function pinoParams(logger: Logger): Params {
+  return { pinoHttp: { logger }, useExisting: true };
 }
