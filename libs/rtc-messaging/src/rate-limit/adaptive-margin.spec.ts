@@ -58,10 +58,10 @@ describe('AdaptiveMargin', () => {
     feed(margin, 1_000, 1_000, () => 10 + 40 * next());
     const wide = margin.current();
     expect(wide).toBeGreaterThanOrEqual(38);
-    feed(margin, 450, 900, () => 10 + next());
-    // Every slow one came back within the 2 s sample: still covered.
+    feed(margin, 100, 150, () => 10 + next());
+    // Every slow one came back within the 1.2 s sample: still covered.
     expect(margin.current()).toBeGreaterThanOrEqual(wide);
-    feed(margin, 400, 1_600, () => 10 + next());
+    feed(margin, 400, 1_200, () => 10 + next());
     expect(margin.current()).toBe(4);
   });
 
@@ -91,7 +91,7 @@ describe('AdaptiveMargin', () => {
     [{ minMs: -1 }, 'minMs'],
     [{ minMs: 10, maxMs: 5 }, 'maxMs'],
     [{ initialMs: 500 }, 'initialMs'],
-    [{ sampleMs: 500 }, 'sampleMs'],
+    [{ sampleMs: 1_050 }, 'sampleMs'],
     [{ minSamples: 0 }, 'minSamples'],
   ])('refuses %o', (options, name) => {
     expect(() => new AdaptiveMargin(options)).toThrow(name);
@@ -141,10 +141,10 @@ describe('CallBudget with the adaptive margin, against an upstream counting arri
     expect(densest(arrivals, 1_000)).toBeLessThanOrEqual(500);
     const marginAt = (t: number) => margins.find(([at]) => at >= t)![1];
     expect(marginAt(4_000)).toBeGreaterThanOrEqual(39);
-    // The slow calls are still in the sample two seconds after the link calmed down…
-    expect(marginAt(6_500)).toBeGreaterThanOrEqual(39);
+    // The slow calls are still in the sample half a second after the link calmed down…
+    expect(marginAt(5_500)).toBeGreaterThanOrEqual(39);
     // …and then the margin shrinks to the floor.
-    expect(marginAt(8_000)).toBeLessThanOrEqual(4);
+    expect(marginAt(7_000)).toBeLessThanOrEqual(4);
     const lastFour = arrivals.filter((a) => a >= 10_000 && a < 14_000).length;
     expect(lastFour / 4).toBeGreaterThanOrEqual(0.985 * 500);
   }, 90_000);

@@ -8,8 +8,10 @@
  *   that needs fixing, not pacing around.
  * - `initialMs` 30: the margin before there is a sample to go by (the fixed margin of earlier
  *   versions, measured safe on a fresh module).
- * - `sampleMs` 2,000: the round trips of the last two seconds; two upstream windows, so a margin
- *   only shrinks once every call that could still share a window with the next one came back fast.
+ * - `sampleMs` 1,200: the round trips of the last 1.2 s: one upstream window plus the widest
+ *   margin and some slack, so a margin only shrinks once every call that could still share a
+ *   window with the next one came back fast, and no later (a longer sample costs throughput for
+ *   as long as a slow start stays in it).
  * - `minSamples` 32: fewer say too little of the spread.
  * - `throttleHoldMs` 10,000: after an upstream 429 the margin stays at `maxMs` this long.
  */
@@ -17,7 +19,7 @@ export const ADAPTIVE_MARGIN_DEFAULTS = {
   minMs: 4,
   maxMs: 100,
   initialMs: 30,
-  sampleMs: 2_000,
+  sampleMs: 1_200,
   minSamples: 32,
   throttleHoldMs: 10_000,
 } as const;
@@ -38,7 +40,7 @@ export interface AdaptiveMarginOptions {
   maxMs?: number;
   /** Margin until `minSamples` round trips were seen, in ms; default 30. */
   initialMs?: number;
-  /** Round trips of the last this many ms make the sample; default 2,000. */
+  /** Round trips of the last this many ms make the sample, at least `1000 + maxMs`; default 1,200. */
   sampleMs?: number;
   /** Round trips needed before the sample decides; default 32. */
   minSamples?: number;
@@ -90,7 +92,9 @@ export class AdaptiveMargin {
     if (!(Number.isInteger(o.initialMs) && o.initialMs >= o.minMs && o.initialMs <= o.maxMs)) {
       problems.push('initialMs must be an integer from minMs to maxMs');
     }
-    if (!(o.sampleMs >= 1_000)) problems.push('sampleMs must be at least 1000 (one window)');
+    if (!(o.sampleMs >= 1_000 + o.maxMs)) {
+      problems.push('sampleMs must be at least 1000 + maxMs (a window and its widest margin)');
+    }
     if (!(Number.isInteger(o.minSamples) && o.minSamples >= 1)) {
       problems.push('minSamples must be a positive integer');
     }
