@@ -176,7 +176,7 @@ async function runScenario(instances: number): Promise<Row> {
       accepted: ok.length,
       spanS,
       callsPerSecond: (ok.length - 1) / spanS,
-      throttled: final.received - final.accepted,
+      throttled: final.throttled,
       statuses: [...byStatus].map(([status, n]) => `${status}×${n}`).join(' '),
     };
   } finally {

@@ -230,7 +230,7 @@ async function main(): Promise<void> {
       console.log(
         `  ${scenario.name}: emulator received ${stats.received} (${warmup * scenario.instances} of them ` +
           `warm-up), accepted ${stats.accepted}, ` +
-          `throttled ${stats.received - stats.accepted}; clients saw ${clientAccepted} accepted; ` +
+          `throttled ${stats.throttled}; clients saw ${clientAccepted} accepted; ` +
           `${outcome.logLines} log lines from the instances`,
       );
       if (outcome.logLines > 0) console.log(indent(outcome.firstLogLines));
@@ -263,7 +263,7 @@ async function main(): Promise<void> {
     const times = results.flatMap((r) => r.acceptedAt).sort((a, b) => a - b);
     const spanMs = times.length > 1 ? times[times.length - 1] - times[0] : Number.NaN;
     const rate = (times.length - 1) / (spanMs / 1000);
-    const throttled = stats.received - stats.accepted;
+    const throttled = stats.throttled;
     const sum = (f: (r: BudgetRunResult) => number) => results.reduce((n, r) => n + f(r), 0);
     return [
       `${scenario.instances} x ${scenario.store}`,
@@ -295,7 +295,7 @@ async function main(): Promise<void> {
   if (flags.markdown === 'true') console.log(`\n${formatMarkdownTable(header, rows)}`);
   console.log(
     '\ncalls/s = (accepted - 1) / span, span = first to last acceptance as the clients saw the answers ' +
-      '(wall clock, merged over instances). 429s = emulator received - accepted. client errors: ' +
+      '(wall clock, merged over instances). 429s = calls the emulator throttled. client errors: ' +
       'throttled by the upstream after retries / refused by the local budget / other.',
   );
   if (failures.length > 0) {

@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     fixed(result.elapsedMs / 1000, 1),
     fixed(callsPerSecond, 1),
     `${fixed((callsPerSecond / limit) * 100, 1)}%`,
-    String(stats.received - stats.accepted),
+    String(stats.throttled),
     fixed(result.bootRssMb, 0),
     fixed(result.peakRssMb, 0),
     fixed(result.peakHeapMb, 0),

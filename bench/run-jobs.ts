@@ -192,7 +192,7 @@ async function main(): Promise<void> {
     fixed(wallMs / 1_000, 1),
     fixed(callsPerSecond, 0),
     `${fixed((callsPerSecond / budget) * 100, 1)}%`,
-    String(stats.received - stats.accepted),
+    String(stats.throttled),
   ];
   const memoryHeader = ['process', 'peak RSS MB'];
   const memoryRows = instances.map((instance) => [instance.name, fixed(instance.peakRssMb, 0)]);

@@ -83,7 +83,7 @@ async function main(): Promise<void> {
 
   const sorted = Float64Array.from(singleWaits).sort();
   const pct = (p: number) => fixed(percentileOfSorted(sorted, p), 1);
-  const throttled = stats.received - stats.accepted;
+  const throttled = stats.throttled;
   console.log(describeMachine());
   console.log(
     `fan-out of ${recipients.toLocaleString('en-US')} recipients at concurrency ${concurrency}, ` +

@@ -12,6 +12,8 @@ const EMULATOR_MAIN = join(
 export interface EmulatorStats {
   readonly received: number;
   readonly accepted: number;
+  /** Calls refused by the emulator's rate limit (not the module's connection warm-up probes). */
+  readonly throttled: number;
 }
 
 /** The emulator running in its own process, so that it never shares a CPU budget with a client. */

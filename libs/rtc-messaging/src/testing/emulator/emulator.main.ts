@@ -7,7 +7,7 @@ import { RtcOpenApiEmulator } from './rtc-openapi-emulator';
  *     node dist/…/testing/emulator/emulator.main.js --port 0 --rate-limit 500
  *
  * On start it prints one JSON line, `{"url":"http://127.0.0.1:PORT"}`; on SIGTERM or SIGINT it
- * stops, prints `{"stats":{"received":N,"accepted":M}}` and exits 0.
+ * stops, prints `{"stats":{"received":N,"accepted":M,"throttled":T}}` and exits 0.
  *
  * Flags (environment variable in brackets; a flag wins):
  * - `--port N` [RTC_EMULATOR_PORT], default 0 (a free port)
@@ -127,7 +127,11 @@ export async function runEmulatorProcess(
     if (stopping) process.exit(1);
     stopping = true;
     void emulator.stop().then(() => {
-      const stats = { received: emulator.received, accepted: emulator.acceptedCount };
+      const stats = {
+        received: emulator.received,
+        accepted: emulator.acceptedCount,
+        throttled: emulator.throttled,
+      };
       process.stdout.write(`${JSON.stringify({ stats })}\n`, () => process.exit(0));
     });
   };

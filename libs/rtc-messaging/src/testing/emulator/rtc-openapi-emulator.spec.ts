@@ -1086,6 +1086,9 @@ describe('RtcOpenApiEmulator rate limit', () => {
     expect(await statuses(url, 5)).toEqual([200, 200, 200, 200, 200]);
     const reply = await call(url, { at: new Date(clock()) });
     expectError(reply, 429, 'FlowLimitExceeded.QPSOverLimit');
+    // Counted apart from other requests that were not accepted (a probe of '/', say).
+    await call(url, { path: '/nowhere' });
+    expect(emulators[0]).toMatchObject({ acceptedCount: 5, throttled: 1, received: 7 });
   });
 
   it('passes again once the window slid past the earlier calls; throttled calls do not count', async () => {

@@ -162,6 +162,7 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
   private baseUrl: string | undefined;
   private receivedCount = 0;
   private acceptedTotal = 0;
+  private throttledTotal = 0;
   private idSecond = -1;
   private idStamp = '';
 
@@ -250,6 +251,15 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
     return this.acceptedTotal;
   }
 
+  /**
+   * Calls refused with `FlowLimitExceeded.QPSOverLimit` since the last {@link reset}: what a
+   * client's pacing let through too many of (other requests, such as health probes, are neither
+   * accepted nor throttled).
+   */
+  get throttled(): number {
+    return this.throttledTotal;
+  }
+
   /** Every request received since the last {@link reset}, whatever its answer. */
   get received(): number {
     return this.receivedCount;
@@ -260,6 +270,7 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
     this.records.length = 0;
     this.receivedCount = 0;
     this.acceptedTotal = 0;
+    this.throttledTotal = 0;
     this.faults.clear();
     this.limiter?.clear();
   }
@@ -458,6 +469,7 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
             ? fields.AppId
             : '';
       if (!this.limiter.tryAcquire(key, now)) {
+        this.throttledTotal++;
         return serviceError(
           'FlowLimitExceeded.QPSOverLimit',
           `more than ${this.limiter.limit} calls per second`,
