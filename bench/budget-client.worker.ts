@@ -20,6 +20,8 @@ export interface BudgetInput {
    */
   readonly warmup: number;
   readonly concurrency: number;
+  /** How long to wait after the warm-up before saying `ready`, in ms. */
+  readonly pauseMs: number;
   readonly perSecond: number;
   /** Absent: the in-memory budget. */
   readonly redis?: { readonly url: string; readonly keyPrefix: string };
@@ -77,6 +79,9 @@ async function main(): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: Math.min(input.concurrency, input.warmup) }, warmLane));
+  // A service that has been up a while: the burst does not start inside the warm-up's own start
+  // from rest (a fresh process's first calls are slow, and paced for it), but after a pause.
+  await new Promise((resolve) => setTimeout(resolve, input.pauseMs));
 
   await new Promise<void>((resolve) => {
     process.once('message', () => resolve());

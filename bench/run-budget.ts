@@ -25,12 +25,14 @@ const flags = readFlags(process.argv.slice(2), {
   markdown: { env: 'BENCH_MARKDOWN', default: 'false' },
   timeline: { env: 'BENCH_BUDGET_TIMELINE', default: 'true' },
   jitter: { env: 'BENCH_BUDGET_JITTER', default: '0' },
+  pause: { env: 'BENCH_BUDGET_PAUSE_MS', default: '1500' },
 });
 const limit = positiveInt('limit', flags.limit);
 const total = positiveInt('total', flags.total);
 const concurrency = positiveInt('concurrency', flags.concurrency);
 const warmup = positiveInt('warmup', flags.warmup, 0);
 const jitterMs = positiveInt('jitter', flags.jitter, 0);
+const pauseMs = positiveInt('pause', flags.pause, 0);
 const runId = `rtc-bench:${Date.now().toString(36)}-${process.pid}`;
 
 interface Scenario {
@@ -83,6 +85,7 @@ async function runScenario(scenario: Scenario): Promise<Outcome> {
         sends,
         warmup,
         concurrency,
+        pauseMs,
         perSecond: limit,
         redis: scenario.store === 'redis' ? { url: flags.redis, keyPrefix } : undefined,
         maxWaitMs: deadlineMs,
@@ -216,7 +219,7 @@ async function main(): Promise<void> {
   console.log(
     `\nBurst of ${total.toLocaleString('en-US')} SendUnicast calls against an emulator limited to ${limit}/s ` +
       `(sliding 1 s window, per AppId${jitterMs ? `, one-way jitter 0 to ${jitterMs} ms` : ''}); ${concurrency} concurrent calls per instance, each instance warmed ` +
-      `up first with ${warmup} calls to another AppId; Redis key prefix ${runId}:`,
+      `up first with ${warmup} calls to another AppId and a ${pauseMs} ms pause; Redis key prefix ${runId}:`,
   );
 
   const outcomes: Outcome[] = [];

@@ -106,11 +106,11 @@ type ClientWithTake = (Redis | Cluster) & {
 
 /**
  * How long the widest interval one instance asked for holds after its last take, in ms: longer
- * than an upstream window plus the widest margin, so no instance's grants share a window with a
- * narrower pace than it needs, and short enough that a stopped instance soon stops slowing the
- * others.
+ * than an upstream window plus the widest margin (1,100 ms), so no grant shares a window with the
+ * calls of an instance that needs a slower pace unless it was granted at that pace too; any
+ * longer only slows every instance for nothing after the need has passed (a cold start's, say).
  */
-export const WIDEST_INTERVAL_HOLD_MS = 5_000;
+export const WIDEST_INTERVAL_HOLD_MS = 1_500;
 
 /**
  * Connection states in which ioredis would park a command in its offline queue until the
