@@ -26,7 +26,7 @@ const flags = readFlags(process.argv.slice(2), {
   total: { env: 'BENCH_APP_TOTAL', default: '2500' },
   concurrency: { env: 'BENCH_APP_CONCURRENCY', default: '200' },
   instances: { env: 'BENCH_APP_INSTANCES', default: '1,3' },
-  warmup: { env: 'BENCH_APP_WARMUP', default: '300' },
+  warmup: { env: 'BENCH_APP_WARMUP', default: '3000' },
   jitter: { env: 'BENCH_APP_JITTER', default: '0' },
   redis: { env: 'BENCH_REDIS_URL', default: 'redis://127.0.0.1:6379' },
   markdown: { env: 'BENCH_MARKDOWN', default: 'false' },
