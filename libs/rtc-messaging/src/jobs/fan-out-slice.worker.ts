@@ -6,12 +6,14 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { Job, Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { UnicastService } from '../unicast/unicast.service';
 import { FanOutJobStore, MarkAnswer } from './fan-out-job.store';
 import type { FanOutSliceData } from './fan-out-job.types';
 import {
   FAN_OUT_SLICE_JOB,
   RTC_FAN_OUT_JOBS_OPTIONS,
+  RTC_FAN_OUT_JOBS_REDIS,
   RTC_FAN_OUT_QUEUE,
 } from './fan-out-jobs.constants';
 import type { ResolvedFanOutJobsOptions } from './fan-out-jobs.options';
@@ -49,6 +51,8 @@ export class FanOutSliceWorker implements OnApplicationBootstrap, BeforeApplicat
     private readonly store: FanOutJobStore,
     @Inject(RTC_FAN_OUT_QUEUE) private readonly queue: Queue<FanOutSliceData>,
     private readonly unicast: UnicastService,
+    /** The jobs' own Redis client: whether Redis is reachable at all, come shutdown. */
+    @Inject(RTC_FAN_OUT_JOBS_REDIS) private readonly redis: Redis,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -66,9 +70,14 @@ export class FanOutSliceWorker implements OnApplicationBootstrap, BeforeApplicat
     this.worker.on('error', (error) => this.logger.error(`Fan-out worker: ${error.message}`));
   }
 
-  /** Lets the slices in hand finish (and queue their successors) before the queue closes. */
+  /**
+   * Lets the slices in hand finish (and queue their successors) before the queue closes. With
+   * Redis unreachable nothing can be recorded or handed back, and a graceful close would wait for
+   * a connection that may never come: then it closes at once (a slice in hand is picked up again
+   * by another worker, its calls on the wire reported `unknown`, as after a crash).
+   */
   async beforeApplicationShutdown(): Promise<void> {
-    await this.worker?.close();
+    await this.worker?.close(this.redis.status !== 'ready');
   }
 
   /** Sends one slice of a fan-out; throws (BullMQ retries it) when a recipient has no outcome. */

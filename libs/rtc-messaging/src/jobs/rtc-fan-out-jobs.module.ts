@@ -51,7 +51,9 @@ class JobsRedisCloser implements OnApplicationShutdown {
   constructor(@Inject(RTC_FAN_OUT_JOBS_REDIS) private readonly redis: Redis) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    // QUIT would wait in ioredis' offline queue for a Redis that is down.
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
+    else this.redis.disconnect();
   }
 }
 
