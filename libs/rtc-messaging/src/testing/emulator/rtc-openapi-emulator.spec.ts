@@ -373,11 +373,12 @@ describe('RtcOpenApiEmulator', () => {
       expectError(reply, 405, 'MethodNotAllowed');
     });
 
-    it('counts every request, answered or not', async () => {
+    it('counts every request, answered or not, and probes (GET / naming no action) apart', async () => {
       await send(base, { method: 'GET', path: '/', headers: {} });
       await call(base, { path: '/nope' });
       await call(base);
-      expect(emulator.received).toBe(3);
+      expect(emulator.received).toBe(2);
+      expect(emulator.probes).toBe(1);
       expect(emulator.acceptedCount).toBe(1);
     });
   });

@@ -163,6 +163,7 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
   private receivedCount = 0;
   private acceptedTotal = 0;
   private throttledTotal = 0;
+  private probeCount = 0;
   private idSecond = -1;
   private idStamp = '';
 
@@ -260,7 +261,18 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
     return this.throttledTotal;
   }
 
-  /** Every request received since the last {@link reset}, whatever its answer. */
+  /**
+   * `GET /` requests that name no action, since the last {@link reset}: what a health check and
+   * the module's connection warm-up send (they call nothing, and no limit counts them).
+   */
+  get probes(): number {
+    return this.probeCount;
+  }
+
+  /**
+   * Every request received since the last {@link reset}, whatever its answer, but for probes (see
+   * {@link probes}): what a test means by "nothing reached the upstream".
+   */
   get received(): number {
     return this.receivedCount;
   }
@@ -271,6 +283,7 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
     this.receivedCount = 0;
     this.acceptedTotal = 0;
     this.throttledTotal = 0;
+    this.probeCount = 0;
     this.faults.clear();
     this.limiter?.clear();
   }
@@ -289,8 +302,10 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
   }
 
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    this.receivedCount++;
     const url = req.url ?? '/';
+    const probe = req.method === 'GET' && url === '/';
+    if (probe) this.probeCount++;
+    else this.receivedCount++;
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const query = parseQuery(q === -1 ? '' : url.slice(q + 1));
@@ -302,7 +317,8 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
 
     const routeError = this.checkRoute(path, ctx, req.method);
     if (routeError) {
-      this.send(res, ctx, routeError);
+      // A probe gets the gateway's answer, but is no rejected call (see `probes`).
+      this.send(res, ctx, routeError, !probe);
       return;
     }
     const declaredLength = req.headers['content-length'];
@@ -507,7 +523,7 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
     this.emit('accepted', message);
   }
 
-  private send(res: ServerResponse, ctx: CallContext, answer: Answer): void {
+  private send(res: ServerResponse, ctx: CallContext, answer: Answer, report = true): void {
     const metadata = {
       RequestId: ctx.requestId,
       Action: ctx.action,
@@ -529,7 +545,7 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
       ...answer.headers,
     });
     res.end(json);
-    if (answer.error !== undefined) {
+    if (answer.error !== undefined && report) {
       this.emit('rejected', {
         action: ctx.action,
         requestId: ctx.requestId,
