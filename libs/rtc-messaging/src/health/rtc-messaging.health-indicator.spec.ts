@@ -91,7 +91,8 @@ describe('RtcMessagingHealthIndicator', () => {
     it('shares one probe between concurrent checks and reuses it for cacheMs', async () => {
       const fresh = await indicatorFor(endpoint);
       const indicator = fresh.get(RtcMessagingHealthIndicator);
-      const before = emulator.received;
+      // The probe is a GET of / naming no action: the emulator counts it apart from calls.
+      const before = emulator.probes;
 
       const results = await Promise.all([
         indicator.isHealthy('rtc', { cacheMs: 100 }),
@@ -99,26 +100,27 @@ describe('RtcMessagingHealthIndicator', () => {
         indicator.isHealthy('rtc', { cacheMs: 100 }),
       ]);
       await indicator.isHealthy('rtc', { cacheMs: 100 });
-      expect(emulator.received - before).toBe(1);
+      expect(emulator.probes - before).toBe(1);
       expect(new Set(results).size).toBe(1);
 
       await new Promise((resolve) => setTimeout(resolve, 150));
       await indicator.isHealthy('rtc', { cacheMs: 100 });
-      expect(emulator.received - before).toBe(2);
+      expect(emulator.probes - before).toBe(2);
       await fresh.close();
     });
 
     it('probes again for another key', async () => {
       const fresh = await indicatorFor(endpoint);
       const indicator = fresh.get(RtcMessagingHealthIndicator);
-      const before = emulator.received;
+      // The probe is a GET of / naming no action: the emulator counts it apart from calls.
+      const before = emulator.probes;
 
       await expect(indicator.isHealthy('rtc')).resolves.toHaveProperty('rtc.status', 'up');
       await expect(indicator.isHealthy('rtc-openapi')).resolves.toHaveProperty(
         'rtc-openapi.status',
         'up',
       );
-      expect(emulator.received - before).toBe(2);
+      expect(emulator.probes - before).toBe(2);
       await fresh.close();
     });
 
