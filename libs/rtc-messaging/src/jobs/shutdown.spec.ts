@@ -1,17 +1,8 @@
-import { createServer } from 'node:net';
 import { Test } from '@nestjs/testing';
+import { deadPort } from '../../test/dead-port';
 import { RtcMessagingModule } from '../rtc-messaging.module';
 import { EMULATOR_DEMO_CREDENTIALS } from '../testing/emulator';
 import { RtcFanOutJobsModule } from './rtc-fan-out-jobs.module';
-
-/** A port nothing listens on: a Redis that is down. */
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /**
  * A deploy while Redis is down must still end: the worker and the jobs' client used to wait for a

@@ -1,19 +1,10 @@
-import { createServer } from 'node:net';
 import { Logger, LoggerService } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
+import { deadPort } from '../../test/dead-port';
 import { RtcTransportError } from '../errors';
 import { RtcMessagingModule } from '../rtc-messaging.module';
 import { EMULATOR_DEMO_CREDENTIALS } from '../testing/emulator';
 import { UnicastService } from '../unicast/unicast.service';
-
-/** A port nothing listens on: every call fails to connect. */
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /**
  * An outage must not flood the log: the dispatcher writes one summary line per error code per
