@@ -9,11 +9,11 @@
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { EMULATOR_DEMO_CREDENTIALS } from '../libs/rtc-messaging/src/testing/emulator/emulator.options';
 import { forkTracked, installCleanup, OutputTail, stopChild } from './lib/child-processes';
 import { EmulatorProcess } from './lib/emulator-process';
 import { describeMachine } from './lib/machine';
+import { deleteKeys } from './lib/redis-keys';
 import { fixed, formatMarkdownTable, formatTable, positiveInt, readFlags } from './lib/stats';
 import { MESSAGE } from './lib/workload';
 
@@ -183,23 +183,7 @@ async function runScenario(instances: number): Promise<Row> {
     agent.destroy();
     await Promise.all(children.map((c) => stopChild(c, 'SIGTERM', 5_000)));
     if (!stats) await emulator.stop().catch(() => undefined);
-    if (instances > 1) await cleanRedis(appId);
-  }
-}
-
-/** Deletes a run's budget keys (bounded: at most 1,000 SCAN rounds). */
-async function cleanRedis(appId: string): Promise<void> {
-  const redis = new Redis(flags.redis, { maxRetriesPerRequest: 1, retryStrategy: () => null });
-  try {
-    let cursor = '0';
-    for (let round = 0; round < 1_000; round++) {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `*${appId}*`, 'COUNT', 1_000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-      if (cursor === '0') break;
-    }
-  } finally {
-    redis.disconnect();
+    if (instances > 1) await deleteKeys(flags.redis, `*${appId}*`);
   }
 }
 

@@ -11,6 +11,7 @@ import type { BudgetInput, BudgetRunResult } from './budget-client.worker';
 import { forkTracked, installCleanup, OutputTail, stopChild } from './lib/child-processes';
 import { EmulatorProcess, EmulatorStats } from './lib/emulator-process';
 import { describeMachine } from './lib/machine';
+import { deleteKeys } from './lib/redis-keys';
 import { fixed, formatMarkdownTable, formatTable, positiveInt, readFlags } from './lib/stats';
 
 const WORKER = join(__dirname, 'budget-client.worker.js');
@@ -196,22 +197,6 @@ async function checkRedis(): Promise<void> {
   }
 }
 
-/** Deletes this run's budget keys (bounded: at most 1,000 SCAN rounds). */
-async function cleanRedis(): Promise<void> {
-  const redis = new Redis(flags.redis, { maxRetriesPerRequest: 1, retryStrategy: () => null });
-  try {
-    let cursor = '0';
-    for (let round = 0; round < 1_000; round++) {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${runId}:*`, 'COUNT', 1_000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-      if (cursor === '0') break;
-    }
-  } finally {
-    redis.disconnect();
-  }
-}
-
 async function main(): Promise<void> {
   installCleanup();
   console.log(describeMachine());
@@ -246,7 +231,8 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    if (scenarios.some((s) => s.store === 'redis')) await cleanRedis().catch(() => undefined);
+    if (scenarios.some((s) => s.store === 'redis'))
+      await deleteKeys(flags.redis, `${runId}:*`).catch(() => undefined);
   }
 
   const header = [
