@@ -30,6 +30,13 @@ const MAX_SAMPLES = 4_096;
 /** How often the estimate is recomputed at most, in ms: a sort of the sample, not one per call. */
 const RECOMPUTE_EVERY_MS = 100;
 
+/**
+ * How soon a round trip outside the margin recomputes it, in ms: soon enough to widen within a
+ * few calls, rarely enough that a link whose spread sits at the margin does not sort the sample
+ * on every call.
+ */
+const WIDEN_CHECK_EVERY_MS = 10;
+
 /** The share of the highest and lowest round trips left out of the spread: a robust range. */
 const TAIL = 0.01;
 
@@ -78,6 +85,8 @@ export class AdaptiveMargin {
   private size = 0;
   private estimate: number;
   private median = NaN;
+  /** The sample's 1st percentile at the last recomputation. */
+  private low = NaN;
   private estimatedAt = -Infinity;
   private stale = false;
   private heldUntil = -Infinity;
@@ -121,9 +130,10 @@ export class AdaptiveMargin {
     this.times[at] = now;
     this.trips[at] = roundTripMs;
     this.size++;
-    // A slower round trip than the margin covers widens it at once; anything else can wait for
-    // the next recomputation.
-    if (roundTripMs - this.fastest() > this.estimate) this.recompute(now);
+    // A slower round trip than the margin covers widens it within a few calls; anything else can
+    // wait for the next recomputation.
+    const outside = roundTripMs - this.low > this.estimate;
+    if (outside && now - this.estimatedAt >= WIDEN_CHECK_EVERY_MS) this.recompute(now);
     else this.stale = true;
   }
 
@@ -160,19 +170,9 @@ export class AdaptiveMargin {
     for (let i = 0; i < this.size; i++) sorted[i] = this.trips[(this.head + i) % MAX_SAMPLES];
     sorted.sort();
     this.median = sorted[sorted.length >> 1];
-    const low = sorted[Math.floor(TAIL * (sorted.length - 1))];
+    const low = (this.low = sorted[Math.floor(TAIL * (sorted.length - 1))]);
     const high = sorted[Math.ceil((1 - TAIL) * (sorted.length - 1))];
     this.estimate = Math.min(this.maxMs, Math.max(this.minMs, Math.ceil(high - low)));
-  }
-
-  /** The fastest round trip in the sample (a cheap lower bound of its 1st percentile). */
-  private fastest(): number {
-    let fastest = Infinity;
-    // Only the newest few: a full scan per call would cost more than the check saves.
-    for (let i = Math.max(0, this.size - 64); i < this.size; i++) {
-      fastest = Math.min(fastest, this.trips[(this.head + i) % MAX_SAMPLES]);
-    }
-    return fastest;
   }
 }
 
