@@ -50,8 +50,9 @@ async function main(): Promise<void> {
   budget.acquire = async (appId: string, options?: AcquireOptions) => {
     if (options?.priority === 'bulk') return acquire(appId, options);
     const started = performance.now();
-    await acquire(appId, options);
+    const grantAgeMs = await acquire(appId, options);
     singleWaits.push(performance.now() - started);
+    return grantAgeMs;
   };
 
   const started = performance.now();

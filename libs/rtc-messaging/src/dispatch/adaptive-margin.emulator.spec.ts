@@ -47,6 +47,19 @@ describe('the adaptive margin, fed by real calls to the emulator', () => {
     expect(budget.marginMs).toBeLessThan(30);
   });
 
+  it('times each round trip from when its grant was asked of the store', async () => {
+    const { unicast, budget } = await start({ rateLimitPerSecond: null });
+    // As a shared store answering 40 ms after it counted the unit would.
+    const acquire = budget.acquire.bind(budget);
+    jest
+      .spyOn(budget, 'acquire')
+      .mockImplementation(async (...args) => (await acquire(...args)) + 40);
+    const observe = jest.spyOn(budget, 'observeRoundTrip');
+    await unicast.send({ to: 'user_1', message: 'hi' });
+    expect(observe).toHaveBeenCalledTimes(1);
+    expect(observe.mock.calls[0][0]).toBeGreaterThanOrEqual(40);
+  });
+
   it('widens to its ceiling when the upstream throttles a paced call anyway', async () => {
     const { unicast, budget } = await start({ rateLimitPerSecond: 2 });
     const summary = await unicast.sendToMany(['a', 'b', 'c', 'd'], 'hi', { concurrency: 4 });

@@ -108,9 +108,11 @@ export class RtcDispatcher implements BeforeApplicationShutdown, OnApplicationSh
       try {
         // Not `await this.budget?.acquire(…)`: without a budget that would still cost a turn.
         if (!this.budget) return await this.client.call<TResult>(action, body);
-        await this.acquire(body.AppId, signal, priority, call);
-        // From the grant to the answer: the round trip whose spread sizes the budget's margin.
-        const grantedAt = performance.now();
+        const grantAgeMs = await this.acquire(body.AppId, signal, priority, call);
+        // From the grant to the answer: the round trip whose spread sizes the budget's margin. The
+        // grant dates from when its take went to the store: a shared store counted the unit then
+        // or later, and the time its answer took to reach this process is the call's delay too.
+        const grantedAt = performance.now() - grantAgeMs;
         const success = await this.client.call<TResult>(action, body);
         this.budget.observeRoundTrip(performance.now() - grantedAt);
         return success;
@@ -130,17 +132,20 @@ export class RtcDispatcher implements BeforeApplicationShutdown, OnApplicationSh
     }
   }
 
-  /** Waits for a unit of the budget, counted in `rtc.messaging.budget.queued` meanwhile. */
+  /**
+   * Waits for a unit of the budget, counted in `rtc.messaging.budget.queued` meanwhile; resolves
+   * with the grant's age (see `CallBudget.acquire`).
+   */
   private async acquire(
     appId: string,
     signal: AbortSignal | undefined,
     priority: BudgetPriority | undefined,
     call: CallTelemetry,
-  ): Promise<void> {
+  ): Promise<number> {
     const started = performance.now();
     this.waitingForBudget++;
     try {
-      await this.budget!.acquire(appId, { signal, priority });
+      return await this.budget!.acquire(appId, { signal, priority });
     } finally {
       this.waitingForBudget--;
       call.budgetWaited(performance.now() - started);

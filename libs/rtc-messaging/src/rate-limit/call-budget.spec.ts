@@ -28,7 +28,7 @@ class HangingStore implements RateLimitStore {
 }
 
 /** Settles a promise into a record the test can inspect without awaiting it. */
-function track(promise: Promise<void>) {
+function track(promise: Promise<unknown>) {
   const state: { settled: boolean; error?: unknown } = { settled: false };
   promise.then(
     () => (state.settled = true),
@@ -118,6 +118,27 @@ describe('CallBudget', () => {
     // 500/s over 1030 ms: one unit per ~2.077 ms, four ahead of that pace; ≥ 481 calls/s.
     expect(store.calls[0].rate.burst).toBe(4);
     expect(1_000 / store.calls[0].rate.intervalMs).toBeGreaterThan(481);
+  });
+
+  it("resolves with the grant's age: how long ago its take went to the store", async () => {
+    // A shared store counts a unit somewhere between the take and its answer; the caller's round
+    // trip has to start at the take, so that the answer's way back is part of the measured delay.
+    class SlowStore implements RateLimitStore {
+      constructor(private readonly ms: number) {}
+      tryTake(key: string, rate: GcraRate): Promise<TakeResult> {
+        return new Promise((resolve) =>
+          setTimeout(() => resolve(memory.tryTake(key, rate)), this.ms),
+        );
+      }
+    }
+    const ages: number[] = [];
+    const slow = budget(new SlowStore(7));
+    const first = slow.acquire('app').then((age) => ages.push(age));
+    await jest.advanceTimersByTimeAsync(7);
+    await first;
+    expect(ages).toEqual([7]);
+    // A store that answers at once: the grant is as old as the call.
+    expect(await budget(memory).acquire('other')).toBe(0);
   });
 
   it('grants burst + 1 at once, then one per interval, in arrival order and without drift', async () => {
@@ -426,7 +447,7 @@ describe('CallBudget', () => {
       expect(b.storeState).toBe('unavailable');
 
       store.failing = false;
-      await expect(b.acquire('app')).resolves.toBeUndefined();
+      await expect(b.acquire('app')).resolves.toBe(0);
       expect(b.storeState).toBe('shared');
       expect(states.map(([s]) => s)).toEqual(['unavailable', 'shared']);
       expect(states[0][1]).toBeInstanceOf(Error);
@@ -571,7 +592,7 @@ describe('CallBudget', () => {
       await expect(b.acquire('b')).rejects.toBeInstanceOf(RtcRateLimitedError);
       expect(b.storeState).toBe('local');
       await jest.advanceTimersByTimeAsync(251);
-      await expect(b.acquire('b')).resolves.toBeUndefined();
+      await expect(b.acquire('b')).resolves.toBe(0);
     });
 
     it('after returning, also holds to the local pace for one window', async () => {

@@ -160,7 +160,8 @@ export interface AcquireOptions {
 }
 
 interface Waiter {
-  readonly resolve: () => void;
+  /** Called with the age of the grant: ms since the take that granted it went to the store. */
+  readonly resolve: (grantAgeMs: number) => void;
   readonly reject: (error: unknown) => void;
   /** An interactive waiter still waiting after this time (by `now`) fails; bulk: `Infinity`. */
   readonly deadline: number;
@@ -290,8 +291,9 @@ export class CallBudget {
   }
 
   /**
-   * Tells the adaptive margin how long a call took from its grant to its answer, in ms: the
-   * spread of these sizes it. (Ignored with a fixed margin.)
+   * Tells the adaptive margin how long a call took from its grant to its answer, in ms, the grant
+   * counted from when its take went to the store (see `acquire`): the spread of these sizes it.
+   * (Ignored with a fixed margin.)
    */
   observeRoundTrip(roundTripMs: number): void {
     this.adaptive?.observe(roundTripMs);
@@ -337,13 +339,18 @@ export class CallBudget {
   }
 
   /**
-   * Resolves when one call for `key` may go out. An interactive caller (the default) rejects with
+   * Resolves when one call for `key` may go out, with the age of its grant: the ms since the take
+   * that granted it went to the store. The store may have counted the unit at any moment of that
+   * time (a Redis store counts it on the server, then the answer travels back and waits for the
+   * event loop), so a round trip that should hold the call's whole delay from its grant to its
+   * arrival upstream starts that much earlier than the moment this resolves (see
+   * `observeRoundTrip`). An interactive caller (the default) rejects with
    * `RtcRateLimitedError` when it cannot go within its `maxWaitMs` or `maxQueued` interactive
    * callers already wait, and with `RtcBudgetUnavailableError` when the store fails and the budget
    * fails closed. A bulk caller waits for its turn. Both reject with `RtcBudgetUnavailableError`
    * once the budget is closed, and with the signal's reason when aborted.
    */
-  acquire(key: string, options: AcquireOptions = {}): Promise<void> {
+  acquire(key: string, options: AcquireOptions = {}): Promise<number> {
     const { signal, priority = 'interactive', maxWaitMs = this.maxWaitMs } = options;
     if (this.closed) return Promise.reject(new RtcBudgetUnavailableError('the budget is closed'));
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -364,7 +371,7 @@ export class CallBudget {
     }
     const queue = existing ?? this.queueOf(key);
 
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<number>((resolve, reject) => {
       const onAbort = signal && (() => this.settle(queue, waiter, signal.reason));
       const waiter: Waiter = { resolve, reject, deadline, signal, onAbort };
       if (bulk) {
@@ -452,7 +459,7 @@ export class CallBudget {
     const generation = queue.generation;
     this.store.tryTake(key, rate).then(
       (result) => {
-        if (generation === queue.generation) this.onTaken(key, queue, bulk, result);
+        if (generation === queue.generation) this.onTaken(key, queue, bulk, result, now);
       },
       (error: unknown) => {
         if (generation === queue.generation) this.onStoreError(key, queue, error);
@@ -460,7 +467,14 @@ export class CallBudget {
     );
   }
 
-  private onTaken(key: string, queue: KeyQueue, bulk: boolean, result: TakeResult): void {
+  /** @param sentAt when the take went to the store */
+  private onTaken(
+    key: string,
+    queue: KeyQueue,
+    bulk: boolean,
+    result: TakeResult,
+    sentAt: number,
+  ): void {
     queue.inFlight--;
     if (this.closed) return;
     const now = this.now();
@@ -472,7 +486,7 @@ export class CallBudget {
       // Grants are not tied to the caller whose turn started the take: the first caller gets it,
       // which keeps the order even when a caller in between was aborted.
       const head = first(queue.interactive) ?? first(queue.bulk);
-      if (head) this.settle(queue, head);
+      if (head) this.settle(queue, head, undefined, now - sentAt);
     } else {
       queue.window = 1;
       // The store's answer drives the key's timer: GCRA grants again exactly then (unless another
@@ -598,15 +612,15 @@ export class CallBudget {
     this.pump(key, queue);
   }
 
-  /** Removes `waiter` and resolves it, or rejects it with `error`. */
-  private settle(queue: KeyQueue, waiter: Waiter, error?: unknown): void {
+  /** Removes `waiter` and resolves it with `grantAgeMs`, or rejects it with `error`. */
+  private settle(queue: KeyQueue, waiter: Waiter, error?: unknown, grantAgeMs = 0): void {
     if (!queue.interactive.delete(waiter) && !queue.bulk.delete(waiter)) return;
     if (queue.interactive.size === 0) {
       queue.deadlinesInOrder = true;
       queue.lastDeadline = -Infinity;
     }
     if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
-    if (error === undefined) waiter.resolve();
+    if (error === undefined) waiter.resolve(grantAgeMs);
     else waiter.reject(error);
   }
 

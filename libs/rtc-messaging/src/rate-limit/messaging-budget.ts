@@ -28,12 +28,13 @@ export class MessagingBudget implements OnApplicationShutdown {
   ) {}
 
   /**
-   * Resolves when a call to `appId` may go out.
+   * Resolves when a call to `appId` may go out, with the age of its grant (see
+   * `CallBudget.acquire`).
    * @throws RtcRateLimitedError when an interactive call cannot go within `maxWaitMs`, or too many
    *   interactive calls wait
    * @throws RtcBudgetUnavailableError when Redis is unreachable and the budget fails closed
    */
-  acquire(appId: string, options?: AcquireOptions): Promise<void> {
+  acquire(appId: string, options?: AcquireOptions): Promise<number> {
     return this.budget.acquire(this.keyOf(appId), options);
   }
 
@@ -43,8 +44,8 @@ export class MessagingBudget implements OnApplicationShutdown {
   }
 
   /**
-   * A call's round trip, from its grant to its answer, in ms: the adaptive safety margin follows
-   * the spread of these.
+   * A call's round trip, from its grant (when the granting take went to the store) to its answer,
+   * in ms: the adaptive safety margin follows the spread of these.
    */
   observeRoundTrip(roundTripMs: number): void {
     this.budget.observeRoundTrip(roundTripMs);
