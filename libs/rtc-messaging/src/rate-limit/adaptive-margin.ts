@@ -142,6 +142,15 @@ export class AdaptiveMargin {
     this.heldUntil = this.now() + this.throttleHoldMs;
   }
 
+  /**
+   * The sample's 1st percentile, in ms: about the least delay from a grant to the upstream, as
+   * far as round trips tell; `NaN` before there was a sample to go by.
+   */
+  earliestRoundTripMs(): number {
+    this.current();
+    return this.low;
+  }
+
   /** The median round trip of the sample, in ms; `NaN` before there was one to go by. */
   typicalRoundTripMs(): number {
     this.current();

@@ -4,17 +4,17 @@ import { RtcRateLimitedError } from '../errors/rtc-rate-limited.error';
 import { BudgetStoreState, CallBudget, CallBudgetOptions } from './call-budget';
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
 import { paceFor } from './gcra';
-import { GcraRate, RateLimitStore, TakeResult } from './rate-limit-store.interface';
+import { ArrivalHint, GcraRate, RateLimitStore, TakeResult } from './rate-limit-store.interface';
 import { densest, seededRandom } from '../../test/time-windows';
 
 /** A store in front of another that fails on demand, like Redis going away and coming back. */
 class FlakyStore implements RateLimitStore {
   failing = false;
-  calls: Array<{ key: string; rate: GcraRate }> = [];
+  calls: Array<{ key: string; rate: GcraRate; arrival?: ArrivalHint }> = [];
   constructor(readonly inner: RateLimitStore) {}
 
-  async tryTake(key: string, rate: GcraRate): Promise<TakeResult> {
-    this.calls.push({ key, rate });
+  async tryTake(key: string, rate: GcraRate, arrival?: ArrivalHint): Promise<TakeResult> {
+    this.calls.push({ key, rate, arrival });
     if (this.failing) throw new Error('connect ECONNREFUSED 10.0.0.7:6379');
     return this.inner.tryTake(key, rate);
   }
@@ -111,7 +111,7 @@ describe('CallBudget', () => {
     const store = new FlakyStore(memory);
     await budget(store).acquire('app');
     await budget(store, { perSecond: 7, safetyMarginMs: 0 }).acquire('app2');
-    expect(store.calls).toEqual([
+    expect(store.calls).toMatchObject([
       { key: 'app', rate: paceFor(500, 1_030) },
       { key: 'app2', rate: paceFor(7, 1_000) },
     ]);
@@ -139,6 +139,20 @@ describe('CallBudget', () => {
     expect(ages).toEqual([7]);
     // A store that answers at once: the grant is as old as the call.
     expect(await budget(memory).acquire('other')).toBe(0);
+  });
+
+  it('tells the store how soon its calls arrive: the earliest round trip, 0 before it knows', async () => {
+    const store = new FlakyStore(memory);
+    const b = budget(store);
+    await b.acquire('app');
+    expect(store.calls.at(-1)!.arrival).toEqual({ earliestMs: 0 });
+    for (let i = 0; i < 100; i++) b.observeRoundTrip(12 + (i % 10));
+    await jest.advanceTimersByTimeAsync(100);
+    await b.acquire('app');
+    expect(store.calls.at(-1)!.arrival).toEqual({ earliestMs: 12 });
+    // A fixed margin was chosen to cover every instance: no hint.
+    await budget(store, { safetyMarginMs: 30 }).acquire('other');
+    expect(store.calls.at(-1)!.arrival).toBeUndefined();
   });
 
   it('grants burst + 1 at once, then one per interval, in arrival order and without drift', async () => {

@@ -5,7 +5,7 @@ import { MESSAGING_CALLS_PER_SECOND } from '../rtc-openapi.constants';
 import { FallbackRateLimitStore } from './fallback-rate-limit.store';
 import { ADAPTIVE_MARGIN_DEFAULTS, AdaptiveMargin, AdaptiveMarginOptions } from './adaptive-margin';
 import { PaceTable } from './pace-table';
-import { GcraRate, RateLimitStore, TakeResult } from './rate-limit-store.interface';
+import { ArrivalHint, GcraRate, RateLimitStore, TakeResult } from './rate-limit-store.interface';
 
 /** Which store paces calls: the shared one, the local fallback, or none (calls fail closed). */
 export type BudgetStoreState = 'shared' | 'local' | 'unavailable';
@@ -222,6 +222,8 @@ export class CallBudget {
   /** The margin when fixed by `safetyMarginMs`; else `adaptive` decides. */
   private readonly fixedMarginMs?: number;
   private readonly adaptive?: AdaptiveMargin;
+  /** The last hint given to the store, reused while the earliest delay stays the same. */
+  private hint?: ArrivalHint;
   private readonly coldStartMs: number;
   /** Takes in flight with no answer for longer than this mean the store hung. */
   private readonly storeSilenceMs: number;
@@ -457,7 +459,7 @@ export class CallBudget {
     const bulk = queue.interactive.size === 0;
     const rate = this.paceAt(now, bulk);
     const generation = queue.generation;
-    this.store.tryTake(key, rate).then(
+    this.store.tryTake(key, rate, this.arrivalHint()).then(
       (result) => {
         if (generation === queue.generation) this.onTaken(key, queue, bulk, result, now);
       },
@@ -647,6 +649,22 @@ export class CallBudget {
     }
     if (now < this.coldUntil) return bulk ? paces.coldBulk : paces.cold;
     return bulk ? paces.warmBulk : paces.warm;
+  }
+
+  /**
+   * How soon this instance's calls arrive, for a store shared with instances nearer the upstream
+   * or farther from it (see `ArrivalHint`): the earliest round trip of the adaptive margin's
+   * sample, or 0 before there is one (the store then decides at the grant's own time, as with
+   * one instance). None with a fixed margin: it was chosen to cover every instance.
+   */
+  private arrivalHint(): ArrivalHint | undefined {
+    if (!this.adaptive) return undefined;
+    const earliest = this.adaptive.earliestRoundTripMs();
+    const earliestMs = Number.isNaN(earliest) ? 0 : earliest;
+    if (this.hint?.earliestMs !== earliestMs) {
+      this.hint = { earliestMs };
+    }
+    return this.hint;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
-import { GcraRate, RateLimitStore, TakeResult } from './rate-limit-store.interface';
+import { ArrivalHint, GcraRate, RateLimitStore, TakeResult } from './rate-limit-store.interface';
 
 /** Which store decides: the shared one, or this instance's memory while the shared one fails. */
 export type FallbackState = 'shared' | 'local';
@@ -70,14 +70,14 @@ export class FallbackRateLimitStore implements RateLimitStore {
     return this.current;
   }
 
-  async tryTake(key: string, rate: GcraRate): Promise<TakeResult> {
+  async tryTake(key: string, rate: GcraRate, arrival?: ArrivalHint): Promise<TakeResult> {
     const localRate = this.localRateOf(rate);
     if (this.current === 'local') {
       const local = await this.local.tryTake(key, localRate);
       const probeDue = !this.probing && this.now() - this.lastProbeAt >= this.probeIntervalMs;
       // The probe is a real take that was granted locally, so it never exceeds the local share
       // and a successful probe spends no extra unit.
-      return local.granted && probeDue ? this.probe(key, rate) : local;
+      return local.granted && probeDue ? this.probe(key, rate, arrival) : local;
     }
 
     const guarded = this.now() < this.guardedUntil;
@@ -87,7 +87,7 @@ export class FallbackRateLimitStore implements RateLimitStore {
     }
     let result: TakeResult;
     try {
-      result = await this.shared.tryTake(key, rate);
+      result = await this.shared.tryTake(key, rate, arrival);
     } catch (error) {
       this.switchTo('local', error);
       // When guarded, the local unit is already taken and is this call's grant.
@@ -106,11 +106,11 @@ export class FallbackRateLimitStore implements RateLimitStore {
   }
 
   /** One take against the shared store while local; `granted` by the local share already. */
-  private async probe(key: string, rate: GcraRate): Promise<TakeResult> {
+  private async probe(key: string, rate: GcraRate, arrival?: ArrivalHint): Promise<TakeResult> {
     this.probing = true;
     this.lastProbeAt = this.now();
     try {
-      const result = await this.shared.tryTake(key, rate);
+      const result = await this.shared.tryTake(key, rate, arrival);
       this.guardedUntil = this.now() + this.guardMs;
       this.switchTo('shared');
       return result;

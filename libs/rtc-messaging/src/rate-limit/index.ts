@@ -1,4 +1,4 @@
-export { GcraRate, RateLimitStore, TakeResult } from './rate-limit-store.interface';
+export { ArrivalHint, GcraRate, RateLimitStore, TakeResult } from './rate-limit-store.interface';
 export { bulkRateOf, paceFor } from './gcra';
 export { MemoryRateLimitStore, MemoryRateLimitStoreOptions } from './memory-rate-limit.store';
 export {

@@ -20,6 +20,22 @@ export interface GcraRate {
 }
 
 /**
+ * How soon one instance's calls reach the upstream after their grant, for a store that several
+ * instances share (see `RedisRateLimitStore`). Each instance's margin covers how much its own
+ * calls' delays vary, from `earliestMs` on; an instance farther from the upstream sees the same
+ * spread on a later base. A shared store therefore paces each take at the time its call will
+ * arrive at the earliest (its clock plus `earliestMs`), not the time of the grant, so that calls
+ * of near and far instances are spaced where they meet: upstream.
+ */
+export interface ArrivalHint {
+  /**
+   * The least delay from this instance's grants to its calls' arrival upstream, in ms, as far as
+   * it can tell (its shortest round trips); 0 when it cannot tell yet.
+   */
+  readonly earliestMs: number;
+}
+
+/**
  * Where a GCRA rate limiter keeps its state, so that one process (memory) or many processes
  * (Redis) can share a budget behind the same limiter. Shaped after `@nestjs/throttler`'s
  * `ThrottlerStorage` (one atomic call that counts and decides), but pacing rather than counting:
@@ -36,8 +52,10 @@ export interface RateLimitStore {
    * Atomically takes one unit for `key` if `rate` allows one now; otherwise takes nothing and says
    * when one will be allowed (if no one else takes it first). Rejects when the store cannot decide
    * (e.g. Redis is unreachable), or with a `RangeError` for a rate that cannot be honoured.
+   * `arrival` matters to a store shared by several instances only (see `ArrivalHint`); one that
+   * paces a single instance ignores it.
    */
-  tryTake(key: string, rate: GcraRate): Promise<TakeResult>;
+  tryTake(key: string, rate: GcraRate, arrival?: ArrivalHint): Promise<TakeResult>;
 
   /** Releases what the store owns (timers, connections it opened). */
   close?(): Promise<void>;

@@ -8,6 +8,7 @@ import {
   sameSlotKey,
   WIDEST_INTERVAL_HOLD_MS,
 } from './redis-rate-limit.store';
+import { RateLimitStore } from './rate-limit-store.interface';
 import { densest } from '../../test/time-windows';
 
 /**
@@ -159,6 +160,72 @@ describe('RedisRateLimitStore (real Redis at 127.0.0.1:6379)', () => {
     expect(await narrow.tryTake('mixed', { intervalMs: 20, burst: 0 })).toEqual({ granted: true });
     const next = await narrow.tryTake('mixed', { intervalMs: 20, burst: 0 });
     expect((next as { retryAfterMs: number }).retryAfterMs).toBeLessThanOrEqual(20);
+  });
+
+  it('decides each take at the time its call arrives at the earliest: Redis’s clock plus the hint', async () => {
+    // The far instance's calls reach the upstream 50 ms after their grant, the near one's at once.
+    const near = store({ client: client(), keyPrefix: prefix });
+    const far = store({ client: client(), keyPrefix: prefix });
+    const rate = { intervalMs: 20, burst: 0 };
+    const [seconds, micros] = await admin.time();
+    const before = Number(seconds) * 1e6 + Number(micros);
+    expect(await far.tryTake('arrivals', rate, { earliestMs: 50 })).toEqual({ granted: true });
+    // The TAT runs on arrival times: 50 ms ahead of Redis's clock, plus the interval...
+    const tat = Number(await admin.get(`${prefix}gcra:arrivals`));
+    expect(tat - before).toBeGreaterThanOrEqual(70_000);
+    expect(tat - before).toBeLessThan(80_000);
+    // ...and the key still expires when the TAT passes by Redis's clock.
+    expect(await admin.pttl(`${prefix}gcra:arrivals`)).toBeGreaterThan(60);
+    // The near instance waits until its call would arrive one interval after the far one's.
+    const nearRefused = await near.tryTake('arrivals', rate, { earliestMs: 0 });
+    expect((nearRefused as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(60);
+    // The far instance only for its interval: its next call arrives 20 ms after its last.
+    const farRefused = await far.tryTake('arrivals', rate, { earliestMs: 50 });
+    expect((farRefused as { retryAfterMs: number }).retryAfterMs).toBeLessThanOrEqual(20);
+    // A take without a hint is decided at Redis's own time, as the near one's.
+    const plain = await near.tryTake('arrivals', rate);
+    expect((plain as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(50);
+    await expect(near.tryTake('arrivals', rate, { earliestMs: -1 })).rejects.toThrow(RangeError);
+  });
+
+  describe('two instances at different distances from the upstream, sharing a key', () => {
+    const LIMIT = 50;
+    /**
+     * The far instance's calls arrive 200 to 201 ms after their grant, the near one's 0 to 1 ms
+     * after; each link on its own varies by 1 ms (so each margin rests at its 4 ms floor). The
+     * far instance sends first, then the near one: their calls meet in the same upstream seconds.
+     * Returns when each call arrived upstream, sorted.
+     */
+    async function arrivals(key: string, shared: RateLimitStore): Promise<number[]> {
+      const instance = (delayMs: number) => {
+        const b = new CallBudget(shared, { perSecond: LIMIT, coldStartMs: 0 });
+        budgets.push(b);
+        // Round trips as its link shows them: from `delayMs` to `delayMs + 1`.
+        for (let i = 0; i < 100; i++) b.observeRoundTrip(delayMs + (i % 11) / 10);
+        expect(b.marginMs).toBe(4);
+        return async () => {
+          await b.acquire(key, { priority: 'bulk' });
+          times.push(performance.now() + delayMs + Math.random());
+        };
+      };
+      const times: number[] = [];
+      const far = instance(200);
+      const near = instance(0);
+      await Promise.all(Array.from({ length: 40 }, far));
+      await Promise.all(Array.from({ length: 40 }, near));
+      return times.sort((a, b) => a - b);
+    }
+
+    it('spaces their calls where they meet: upstream, within the limit in every second', async () => {
+      const shared = store({ client: client(), keyPrefix: prefix });
+      expect(densest(await arrivals('bases', shared), 1_000)).toBeLessThanOrEqual(LIMIT);
+    });
+
+    it('(a store deciding at grant times lets the upstream see more than its limit)', async () => {
+      const redis = store({ client: client(), keyPrefix: prefix });
+      const hintless: RateLimitStore = { tryTake: (key, rate) => redis.tryTake(key, rate) };
+      expect(densest(await arrivals('no-bases', hintless), 1_000)).toBeGreaterThan(LIMIT);
+    });
   });
 
   it('keeps both of a key’s Redis keys in one cluster slot', () => {

@@ -1,6 +1,6 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { assertTakeArguments } from './assert-take-arguments';
-import { GcraRate, RateLimitStore, TakeResult } from './rate-limit-store.interface';
+import { ArrivalHint, GcraRate, RateLimitStore, TakeResult } from './rate-limit-store.interface';
 
 /** Prefix of the store's keys unless told otherwise. */
 export const DEFAULT_BUDGET_KEY_PREFIX = 'rtc-messaging:budget:';
@@ -57,22 +57,37 @@ export type RedisRateLimitStoreOptions = CommonOptions &
  * full; Lua's default number-to-string keeps only 14 digits, too few for microseconds since 1970.
  *
  *
- * Instances sharing a key may ask for different intervals: each sizes its safety margin from its
- * own link (see `AdaptiveMargin`), and the margin must cover the widest spread of arrival delays
- * of all of them. So the widest interval asked for in the last `ARGV[3]` ms is kept beside the
- * TAT (KEYS[2]) and every take paces at least that slowly; an instance asking for it (or a wider
- * one) keeps it alive. GCRA's bound only needs every grant to push the TAT by at least the
- * interval the decision used, so mixing intervals over time keeps the bound of the narrowest
- * in force, and this makes that the widest any instance needs.
+ * Instances sharing a key see their calls arrive upstream at different delays after the grant,
+ * and each sizes its safety margin from its own link (see `AdaptiveMargin`). Two steps make the
+ * upstream see at most the limit in any second of arrivals, whichever instances send:
+ * - the arrival clock: a take is decided at the time its call arrives at the earliest, Redis's
+ *   clock plus the instance's earliest delay (its `ArrivalHint`), so the TAT runs on arrival
+ *   times. An instance near the upstream that follows a far one is held back until its calls
+ *   would arrive after the far one's, rather than granted at once and meeting them upstream.
+ *   GCRA's bound does not need the times it decides at to grow: each grant needs its time to be
+ *   at least `TAT - burst × interval` and pushes the TAT by an interval, so any closed span of
+ *   W ms of those times still holds at most `floor(W / interval) + burst + 1` grants;
+ * - the widest margin: each call then arrives within its instance's margin after its arrival
+ *   time, so spans of one window plus the widest margin of any instance must be paced. The widest
+ *   interval asked for in the last `ARGV[3]` ms is kept beside the TAT (KEYS[2]) and every take
+ *   paces at least that slowly; an instance asking for it (or a wider one) keeps it alive.
+ *   Mixing intervals over time keeps the bound of the narrowest in force (every grant pushes the
+ *   TAT by at least the interval its decision used), and this makes that the widest any
+ *   instance needs.
+ * A take without a hint (a fixed margin, chosen to cover every instance) is decided at Redis's
+ * time. The key expires when its TAT passes by Redis's clock: every arrival time is at least that,
+ * so from then on a missing key decides exactly as the stored TAT would have.
  *
  * KEYS[1] = the key's TAT, KEYS[2] = the widest recent interval; ARGV = interval in µs (a whole
- * number), burst, how long a widest interval holds in ms.
+ * number), burst, how long a widest interval holds in ms, the earliest delay in µs (a whole
+ * number; 0 without a hint).
  * Returns {1} when granted, {0, retryAfterMs} when refused.
  */
 const TAKE_SCRIPT = `
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local clock = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now = clock + tonumber(ARGV[4])
 local interval = tonumber(ARGV[1])
 local widest = tonumber(redis.call('GET', KEYS[2]))
 if widest and widest > interval then
@@ -87,7 +102,7 @@ if now < allowAt then
   return {0, math.max(1, math.ceil((allowAt - now) / 1000))}
 end
 tat = tat + interval
-redis.call('SET', KEYS[1], string.format('%d', tat), 'PX', math.ceil((tat - now) / 1000))
+redis.call('SET', KEYS[1], string.format('%d', tat), 'PX', math.ceil((tat - clock) / 1000))
 return {1}
 `;
 
@@ -101,6 +116,7 @@ type ClientWithTake = (Redis | Cluster) & {
     intervalUs: number,
     burst: number,
     holdMs: number,
+    earliestUs: number,
   ): Promise<number[]>;
 };
 
@@ -167,8 +183,11 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.#client = client as ClientWithTake;
   }
 
-  async tryTake(key: string, rate: GcraRate): Promise<TakeResult> {
+  async tryTake(key: string, rate: GcraRate, arrival?: ArrivalHint): Promise<TakeResult> {
     assertTakeArguments(rate);
+    if (arrival !== undefined && !(arrival.earliestMs >= 0 && arrival.earliestMs < Infinity)) {
+      throw new RangeError('arrival.earliestMs must be a finite number ≥ 0');
+    }
     if (DOWN_STATES.has(this.#client.status)) {
       throw new Error(`Redis connection is ${this.#client.status}`);
     }
@@ -182,6 +201,8 @@ export class RedisRateLimitStore implements RateLimitStore {
         intervalUs,
         rate.burst,
         WIDEST_INTERVAL_HOLD_MS,
+        // Whole µs, rounded down: an earlier arrival time only holds this instance back more.
+        arrival ? Math.floor(arrival.earliestMs * 1_000) : 0,
       ),
     );
     if (reply[0] === 1) return { granted: true };
