@@ -4,7 +4,9 @@
  * deployment gives it) run in their own processes; this process is the HTTP load: `--total`
  * `POST /v1/messages/unicast` at `--concurrency`, spread over the instances. Several instances
  * share their budget through Redis. It reports the calls/s the emulator accepted, as a share of
- * its limit, and every throttled answer. See bench/README.md.
+ * its limit, and every throttled answer; with `--runs` above 1, each run and their median (a
+ * burst of a few seconds on a shared machine varies by a point or two from run to run). See
+ * bench/README.md.
  */
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
@@ -14,7 +16,14 @@ import { forkTracked, installCleanup, OutputTail, stopChild } from './lib/child-
 import { EmulatorProcess } from './lib/emulator-process';
 import { describeMachine } from './lib/machine';
 import { deleteKeys } from './lib/redis-keys';
-import { fixed, formatMarkdownTable, formatTable, positiveInt, readFlags } from './lib/stats';
+import {
+  fixed,
+  formatMarkdownTable,
+  formatTable,
+  median,
+  positiveInt,
+  readFlags,
+} from './lib/stats';
 import { MESSAGE } from './lib/workload';
 
 /** The demo app as `nest build` leaves it. */
@@ -27,6 +36,7 @@ const flags = readFlags(process.argv.slice(2), {
   concurrency: { env: 'BENCH_APP_CONCURRENCY', default: '200' },
   instances: { env: 'BENCH_APP_INSTANCES', default: '1,3' },
   warmup: { env: 'BENCH_APP_WARMUP', default: '3000' },
+  runs: { env: 'BENCH_APP_RUNS', default: '1' },
   jitter: { env: 'BENCH_APP_JITTER', default: '0' },
   redis: { env: 'BENCH_REDIS_URL', default: 'redis://127.0.0.1:6379' },
   markdown: { env: 'BENCH_MARKDOWN', default: 'false' },
@@ -35,11 +45,13 @@ const limit = positiveInt('limit', flags.limit);
 const total = positiveInt('total', flags.total);
 const concurrency = positiveInt('concurrency', flags.concurrency);
 const warmup = positiveInt('warmup', flags.warmup, 0);
+const runs = positiveInt('runs', flags.runs);
 const jitterMs = positiveInt('jitter', flags.jitter, 0);
 const instanceCounts = flags.instances.split(',').map((n) => positiveInt('instances', n));
 
 interface Row {
   readonly instances: number;
+  readonly run: string;
   readonly accepted: number;
   readonly spanS: number;
   readonly callsPerSecond: number;
@@ -122,7 +134,10 @@ async function runScenario(instances: number): Promise<Row> {
   // An AppId of its own: a budget key (and an emulator window) no earlier run shares.
   const appId = `bench_${Date.now().toString(36)}_${process.pid}`;
   const children: ReturnType<typeof forkTracked>[] = [];
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  // FIFO: every idle socket is reused in turn. With Node's default (LIFO) a socket left at the
+  // bottom of the pool can idle past the app's 5 s keep-alive timeout while load goes on, and be
+  // picked just as the app closes it ("socket hang up", a request that never reached the app).
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency, scheduling: 'fifo' });
   let stats: Awaited<ReturnType<EmulatorProcess['stop']>> | undefined;
   try {
     const ports: number[] = [];
@@ -158,10 +173,15 @@ async function runScenario(instances: number): Promise<Row> {
 
     // A service that has been up a while: warm code and connections, a margin measured on the
     // link. Then a pause longer than any window, so the burst starts on an idle budget.
-    await load(agent, ports, warmup, Math.min(concurrency, 32));
+    // A failed request says little by itself: show what the instances printed last.
+    const withOutput = (error: unknown) => {
+      const output = tails.map((tail, i) => `instance ${i + 1}:\n${tail.text}`).join('\n');
+      return Promise.reject(new Error(`${String(error)}\n${output}`, { cause: error }));
+    };
+    await load(agent, ports, warmup, Math.min(concurrency, 32)).catch(withOutput);
     await new Promise((resolve) => setTimeout(resolve, 2_500));
 
-    const answers = await load(agent, ports, total, concurrency);
+    const answers = await load(agent, ports, total, concurrency).catch(withOutput);
     const ok = answers
       .filter((a) => a.status === 200)
       .map((a) => a.at)
@@ -173,6 +193,7 @@ async function runScenario(instances: number): Promise<Row> {
     stats = final;
     return {
       instances,
+      run: '',
       accepted: ok.length,
       spanS,
       callsPerSecond: (ok.length - 1) / spanS,
@@ -196,9 +217,17 @@ async function main(): Promise<void> {
       `${jitterMs ? `, one-way jitter 0 to ${jitterMs} ms` : ''}; several instances share Redis.\n`,
   );
   const rows: Row[] = [];
-  for (const instances of instanceCounts) rows.push(await runScenario(instances));
+  for (const instances of instanceCounts) {
+    const each: Row[] = [];
+    for (let run = 1; run <= runs; run++) {
+      each.push({ ...(await runScenario(instances)), run: runs > 1 ? String(run) : '' });
+    }
+    rows.push(...each);
+    if (runs > 1) rows.push(medianOf(each));
+  }
   const header = [
     'instances',
+    'run',
     'accepted',
     'span s',
     'calls/s',
@@ -208,6 +237,7 @@ async function main(): Promise<void> {
   ];
   const cells = rows.map((r) => [
     String(r.instances),
+    r.run,
     r.accepted.toLocaleString('en-US'),
     fixed(r.spanS, 2),
     fixed(r.callsPerSecond, 1),
@@ -222,6 +252,21 @@ async function main(): Promise<void> {
       "429s = what the emulator throttled (warm-up included), the module's retries included.",
   );
   if (rows.some((r) => r.throttled > 0)) process.exitCode = 1;
+}
+
+/** The median of several runs' figures (each column on its own), throttled answers summed. */
+function medianOf(each: readonly Row[]): Row {
+  const rates = each.map((r) => r.callsPerSecond).sort((a, b) => a - b);
+  const share = (v: number) => `${fixed((100 * v) / limit, 1)}%`;
+  return {
+    instances: each[0].instances,
+    run: 'median',
+    accepted: median(each.map((r) => r.accepted)),
+    spanS: median(each.map((r) => r.spanS)),
+    callsPerSecond: median(rates),
+    throttled: each.reduce((sum, r) => sum + r.throttled, 0),
+    statuses: `range ${share(rates[0])} to ${share(rates[rates.length - 1])}`,
+  };
 }
 
 main().catch((error: unknown) => {
