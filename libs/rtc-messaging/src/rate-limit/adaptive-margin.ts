@@ -61,10 +61,13 @@ export interface AdaptiveMarginOptions {
  * The safety margin the call budget paces with, following the link instead of being sized for any
  * link. The budget keeps every span of `1000 + margin` ms to the limit; that holds the upstream's
  * one-second windows to it as long as the calls' arrival delays vary by no more than the margin.
- * The client cannot see arrivals, but a call's round trip (from its grant to its answer) holds its
- * arrival delay, plus the way back: so the margin is the spread of recent round trips, the 99th
- * minus the 1st percentile over the last `sampleMs` (robust to a stray outlier, which the budget's
- * burst allowance absorbs), within `[minMs, maxMs]`.
+ * The client cannot see arrivals, but a call's round trip (from the take that granted it to its
+ * answer) holds its arrival delay, plus the way back: so the margin is the spread of recent round
+ * trips, the 99th minus the 1st percentile over the last `sampleMs` (robust to a stray outlier,
+ * which the budget's burst allowance absorbs), within `[minMs, maxMs]`. The way back is where the
+ * estimate errs on the safe side: on a loaded process, the time an answer waits for the event
+ * loop widens the spread (measured through the demo app with three instances on two cores: round
+ * trips spread about twice as much as the arrivals did).
  *
  * It widens at once, when a slower round trip arrives, and shrinks only as the slow ones leave the
  * sample, so a shrunk margin has covered every call that could share an upstream window with the
@@ -118,7 +121,7 @@ export class AdaptiveMargin {
     this.now = options.now ?? (() => performance.now());
   }
 
-  /** Records one call's round trip, from its grant to its answer, in ms. */
+  /** Records one call's round trip, from the take that granted it to its answer, in ms. */
   observe(roundTripMs: number): void {
     if (!(roundTripMs >= 0)) return;
     const now = this.now();
