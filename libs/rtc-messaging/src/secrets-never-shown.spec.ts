@@ -1,4 +1,4 @@
-import { createServer, Server } from 'node:http';
+import { Agent, createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { ModuleRef } from '@nestjs/core';
@@ -89,13 +89,22 @@ const SECRETS = [
 
 /** The secrets that `value` shows when inspected in full or serialized. */
 function secretsShownBy(value: unknown): string[] {
-  const shown = [inspect(value, { depth: Infinity, showHidden: true, maxArrayLength: Infinity })];
+  return shownIn(value, SECRETS);
+}
+
+/** Those of `secrets` that `value` shows when inspected in full or serialized. */
+function shownIn(value: unknown, secrets: readonly string[]): string[] {
+  const shown = [
+    inspect(value, { depth: Infinity, showHidden: true, maxArrayLength: Infinity }),
+    // Getters run too: what a logger that asks for them would print.
+    inspect(value, { depth: Infinity, getters: true, maxArrayLength: Infinity }),
+  ];
   try {
     shown.push(JSON.stringify(value) ?? '');
   } catch {
     // A cyclic value cannot be serialized at all, so it shows nothing that way.
   }
-  return SECRETS.filter((secret) => shown.some((text) => text.includes(secret)));
+  return secrets.filter((secret) => shown.some((text) => text.includes(secret)));
 }
 
 /**
@@ -143,6 +152,9 @@ const registrations = {
     RtcMessagingModule.forRootAsync({ useFactory: async () => ({ ...OPTIONS, endpoint }) }),
   'forRoot with a credentials function': (endpoint: string) =>
     RtcMessagingModule.forRoot({ ...WITH_CREDENTIALS_FUNCTION, endpoint }),
+  // Your agent holds the sockets of the calls in flight as the module's own would.
+  'forRoot with your own agent': (endpoint: string) =>
+    RtcMessagingModule.forRoot({ ...OPTIONS, endpoint, http: { httpAgent: new Agent() } }),
 };
 
 describe('the secret search', () => {
@@ -191,6 +203,39 @@ describe.each(Object.entries(registrations))(
         .map(([name, instance]) => ({ name, shown: secretsShownBy(instance) }))
         .filter(({ shown }) => shown.length > 0);
       expect(leaks).toEqual([]);
+    });
+
+    it('no provider shows a secret while a call is in flight, nor its Authorization header', async () => {
+      // An upstream that holds the call: its request (signed, with the session token) sits on a
+      // socket of the module's agent until the check is done.
+      let release!: () => void;
+      let authorization = '';
+      const received = new Promise<void>((resolve) => {
+        upstream.removeAllListeners('request');
+        upstream.on('request', (request, response) => {
+          authorization = String(request.headers.authorization);
+          resolve();
+          release = () => {
+            response.setHeader('Content-Type', 'application/json');
+            response.end(JSON.stringify({ ResponseMetadata: { RequestId: 'r-2' }, Result: {} }));
+          };
+        });
+      });
+      const call = moduleRef.get(RtcOpenApiClient).call('SendUnicast', {});
+      await received;
+      try {
+        expect(authorization).toContain('Signature=');
+        const leaks = [...providersOf(moduleRef)]
+          .map(([name, instance]) => ({
+            name,
+            shown: [...secretsShownBy(instance), ...shownIn(instance, [authorization])],
+          }))
+          .filter(({ shown }) => shown.length > 0);
+        expect(leaks).toEqual([]);
+      } finally {
+        release();
+        await call;
+      }
     });
 
     it('the resolved options show no secret', () => {

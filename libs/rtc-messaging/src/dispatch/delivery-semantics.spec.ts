@@ -122,7 +122,7 @@ describe('delivery semantics against the emulator', () => {
     emulator = new RtcOpenApiEmulator({ rateLimitPerSecond: 0, keepAliveTimeoutMs: 5_000 });
     await emulator.start();
     const unicast = await unicastWith();
-    const agent = moduleRef!.get<RtcHttpService>(RTC_HTTP_SERVICE).agents.http;
+    const agent = moduleRef!.get<RtcHttpService>(RTC_HTTP_SERVICE).agentFor('http:');
     const idleSockets = () =>
       Object.values(agent.freeSockets).reduce((n, list) => n + (list?.length ?? 0), 0);
 

@@ -13,12 +13,19 @@ import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';
  * module's calls; they run on every call, including the health probe's.
  */
 export class RtcHttpService extends HttpService implements OnApplicationShutdown {
-  constructor(
-    /** The agents every call uses; the module destroys those it made (`owned`) on shutdown. */
-    readonly agents: RtcAgents,
-    timeoutMs: number,
-    baseURL: string,
-  ) {
+  /**
+   * The agents every call uses; the module destroys those it made (`owned`) on shutdown.
+   * `#private`: an agent holds the sockets of the calls in flight, and each socket its request,
+   * whose headers carry the Authorization signature and the session token; `util.inspect` of
+   * anything that reaches this service would otherwise print them.
+   */
+  readonly #agents: RtcAgents;
+
+  /**
+   * @param agents the agents every call uses; the module destroys those it made (`owned`) on
+   *   shutdown
+   */
+  constructor(agents: RtcAgents, timeoutMs: number, baseURL: string) {
     const instance = nestAxios.create();
     // Only the defaults the module's calls use. `axios.create` copies axios's global defaults
     // (XSRF names, form-data classes, body limits for its own adapter, transitional flags, an
@@ -42,10 +49,16 @@ export class RtcHttpService extends HttpService implements OnApplicationShutdown
     // @nestjs/axios is ESM and sees axios's ESM typings; this CommonJS file sees the CJS ones. They
     // describe the same object, but TypeScript keeps them apart (the dual-package type hazard).
     super(instance as unknown as ConstructorParameters<typeof HttpService>[0]);
+    this.#agents = agents;
+  }
+
+  /** The agent of the calls to a `scheme` endpoint (`'http:'` or `'https:'`). */
+  agentFor(scheme: 'http:' | 'https:'): RtcAgents['http'] {
+    return scheme === 'https:' ? this.#agents.https : this.#agents.http;
   }
 
   onApplicationShutdown(): void {
-    for (const agent of this.agents.owned) agent.destroy();
+    for (const agent of this.#agents.owned) agent.destroy();
   }
 }
 

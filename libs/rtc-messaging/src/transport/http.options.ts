@@ -172,23 +172,31 @@ export function httpOptionProblems(http: RtcHttpOptions, endpoint: URL): string[
 
 /**
  * The `http` options after validation. The proxy URL is `#private` behind a getter: it may hold
- * the proxy's password, and a stray `console.log(options)` must not show it.
+ * the proxy's password, and a stray `console.log(options)` must not show it. Your own agents are
+ * `#private` too: an agent holds the sockets of the calls in flight, and with them their signed
+ * headers.
  */
 export class ResolvedHttpOptions {
-  /** Your own agents, by the endpoint scheme they serve; the module does not destroy them. */
-  readonly ownAgents: { readonly http?: HttpAgent; readonly https?: HttpAgent };
+  readonly #ownAgents: { readonly http?: HttpAgent; readonly https?: HttpAgent };
   /** Options of the module's agents, `ca` included. */
   readonly agentOptions: AgentOptions;
   readonly #proxy: URL | undefined;
 
   constructor(http: RtcHttpOptions, endpoint: URL) {
-    this.ownAgents = { http: http.httpAgent, https: http.httpsAgent };
+    this.#ownAgents = { http: http.httpAgent, https: http.httpsAgent };
     this.agentOptions = {
       ...http.agentOptions,
       ...(http.ca === undefined ? {} : { ca: [http.ca].flat() }),
     };
     const proxy = http.proxy === 'env' ? getProxyForUrl(endpoint.href) : http.proxy;
     this.#proxy = proxy ? parseProxyUrl(proxy) : undefined;
+  }
+
+  /**
+   * Your own agent for a `scheme` endpoint, if you gave one; the module does not destroy it.
+   */
+  ownAgent(scheme: 'http:' | 'https:'): HttpAgent | undefined {
+    return scheme === 'https:' ? this.#ownAgents.https : this.#ownAgents.http;
   }
 
   /** The proxy the calls tunnel through, with its credentials; `undefined` for none. */

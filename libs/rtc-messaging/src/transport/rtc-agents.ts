@@ -41,8 +41,8 @@ export function createRtcAgents(http: ResolvedHttpOptions): RtcAgents {
     return agent;
   };
   return {
-    http: http.ownAgents.http ?? make('http:'),
-    https: http.ownAgents.https ?? make('https:'),
+    http: http.ownAgent('http:') ?? make('http:'),
+    https: http.ownAgent('https:') ?? make('https:'),
     owned,
   };
 }

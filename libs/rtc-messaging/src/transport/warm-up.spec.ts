@@ -53,7 +53,7 @@ describe('RtcOpenApiClient.warmUp', () => {
 
     it('leaves 4 idle sockets, and the next 4 concurrent calls open none', async () => {
       moduleRef = await compileAgainst(emulator);
-      const agent = moduleRef.get<RtcHttpService>(RTC_HTTP_SERVICE).agents.http;
+      const agent = moduleRef.get<RtcHttpService>(RTC_HTTP_SERVICE).agentFor('http:');
       const created = jest.spyOn(agent, 'createConnection');
 
       await moduleRef.get(RtcOpenApiClient).warmUp(4);
@@ -73,7 +73,7 @@ describe('RtcOpenApiClient.warmUp', () => {
 
     it('uses the idle sockets it finds first: warming 4 with 4 idle opens none', async () => {
       moduleRef = await compileAgainst(emulator);
-      const agent = moduleRef.get<RtcHttpService>(RTC_HTTP_SERVICE).agents.http;
+      const agent = moduleRef.get<RtcHttpService>(RTC_HTTP_SERVICE).agentFor('http:');
       const created = jest.spyOn(agent, 'createConnection');
       const client = moduleRef.get(RtcOpenApiClient);
 
