@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { FAILURE_LOG_WINDOW_MS, WindowedLog } from '../telemetry';
 import { UnicastService } from '../unicast/unicast.service';
 import { FanOutJobStore, MarkAnswer } from './fan-out-job.store';
 import type { FanOutSliceData } from './fan-out-job.types';
@@ -44,6 +45,21 @@ const MAX_STALLED = 1_000;
 @Injectable()
 export class FanOutSliceWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('RtcFanOutJobs');
+  /**
+   * The worker's errors, at most one line per message per window: while Redis is down BullMQ
+   * reports every reconnection attempt, twice a second.
+   */
+  private readonly errors = new WindowedLog(
+    FAILURE_LOG_WINDOW_MS,
+    () => ({ times: 0 }),
+    (message, { times }) =>
+      this.logger.error(
+        times === 1
+          ? `Fan-out worker: ${message}`
+          : `Fan-out worker: ${message} (${times} times since the last report; at most one ` +
+              `line per ${FAILURE_LOG_WINDOW_MS / 1000} s per error)`,
+      ),
+  );
   private worker?: Worker<FanOutSliceData>;
 
   constructor(
@@ -67,7 +83,7 @@ export class FanOutSliceWorker implements OnApplicationBootstrap, BeforeApplicat
       maxStalledCount: MAX_STALLED,
     });
     // Without a listener an 'error' event would crash the process; Redis errors are retried.
-    this.worker.on('error', (error) => this.logger.error(`Fan-out worker: ${error.message}`));
+    this.worker.on('error', (error) => this.errors.record(error.message, (seen) => seen.times++));
   }
 
   /**
@@ -78,6 +94,7 @@ export class FanOutSliceWorker implements OnApplicationBootstrap, BeforeApplicat
    */
   async beforeApplicationShutdown(): Promise<void> {
     await this.worker?.close(this.redis.status !== 'ready');
+    this.errors.flush();
   }
 
   /** Sends one slice of a fan-out; throws (BullMQ retries it) when a recipient has no outcome. */

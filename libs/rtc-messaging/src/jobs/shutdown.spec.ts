@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { deadPort } from '../../test/dead-port';
 import { RtcMessagingModule } from '../rtc-messaging.module';
@@ -26,5 +27,41 @@ describe('RtcFanOutJobsModule shutdown', () => {
     }).compile();
     await moduleRef.init();
     await expect(moduleRef.close()).resolves.toBeUndefined();
+  });
+
+  it('logs a Redis that stays down once per 10 s, not at every reconnection attempt', async () => {
+    const lines: string[] = [];
+    const error = jest
+      .spyOn(Logger.prototype, 'error')
+      .mockImplementation((message: unknown) => void lines.push(String(message)));
+    const connection = `redis://127.0.0.1:${await deadPort()}`;
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        RtcMessagingModule.forRoot({
+          ...EMULATOR_DEMO_CREDENTIALS,
+          appId: 'app',
+          from: 'server_bot',
+          endpoint: 'http://127.0.0.1:9',
+          rateLimit: false,
+          isGlobal: true,
+        }),
+        RtcFanOutJobsModule.forRoot({ connection }),
+      ],
+    }).compile();
+    const workerLines = () => lines.filter((line) => line.startsWith('Fan-out worker:'));
+    let whileDown: string[];
+    try {
+      await moduleRef.init();
+      // BullMQ retries the connection about twice a second: several attempts, all refused.
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      whileDown = workerLines();
+    } finally {
+      await moduleRef.close();
+      error.mockRestore();
+    }
+    expect(whileDown).toEqual([expect.stringContaining('ECONNREFUSED')]);
+    // At shutdown, the attempts since then in one line: none lost, none written one by one.
+    expect(workerLines()).toHaveLength(2);
+    expect(workerLines()[1]).toMatch(/ECONNREFUSED .*\(\d+ times since the last report/);
   });
 });
