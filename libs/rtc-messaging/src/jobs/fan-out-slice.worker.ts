@@ -7,7 +7,6 @@ import {
 } from '@nestjs/common';
 import { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { FAILURE_LOG_WINDOW_MS, WindowedLog } from '../telemetry';
 import { UnicastService } from '../unicast/unicast.service';
 import { FanOutJobStore, MarkAnswer } from './fan-out-job.store';
 import type { FanOutSliceData } from './fan-out-job.types';
@@ -18,6 +17,7 @@ import {
   RTC_FAN_OUT_QUEUE,
 } from './fan-out-jobs.constants';
 import type { ResolvedFanOutJobsOptions } from './fan-out-jobs.options';
+import { JobsErrorLog } from './jobs-error-log';
 import { bullConnection } from './redis-connection';
 import { sliceJobOptions } from './slice-job-options';
 
@@ -45,21 +45,6 @@ const MAX_STALLED = 1_000;
 @Injectable()
 export class FanOutSliceWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('RtcFanOutJobs');
-  /**
-   * The worker's errors, at most one line per message per window: while Redis is down BullMQ
-   * reports every reconnection attempt, twice a second.
-   */
-  private readonly errors = new WindowedLog(
-    FAILURE_LOG_WINDOW_MS,
-    () => ({ times: 0 }),
-    (message, { times }) =>
-      this.logger.error(
-        times === 1
-          ? `Fan-out worker: ${message}`
-          : `Fan-out worker: ${message} (${times} times since the last report; at most one ` +
-              `line per ${FAILURE_LOG_WINDOW_MS / 1000} s per error)`,
-      ),
-  );
   private worker?: Worker<FanOutSliceData>;
 
   constructor(
@@ -69,6 +54,7 @@ export class FanOutSliceWorker implements OnApplicationBootstrap, BeforeApplicat
     private readonly unicast: UnicastService,
     /** The jobs' own Redis client: whether Redis is reachable at all, come shutdown. */
     @Inject(RTC_FAN_OUT_JOBS_REDIS) private readonly redis: Redis,
+    private readonly errors: JobsErrorLog,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -83,7 +69,7 @@ export class FanOutSliceWorker implements OnApplicationBootstrap, BeforeApplicat
       maxStalledCount: MAX_STALLED,
     });
     // Without a listener an 'error' event would crash the process; Redis errors are retried.
-    this.worker.on('error', (error) => this.errors.record(error.message, (seen) => seen.times++));
+    this.errors.watch(this.worker, 'Fan-out worker');
   }
 
   /**
@@ -94,7 +80,6 @@ export class FanOutSliceWorker implements OnApplicationBootstrap, BeforeApplicat
    */
   async beforeApplicationShutdown(): Promise<void> {
     await this.worker?.close(this.redis.status !== 'ready');
-    this.errors.flush();
   }
 
   /** Sends one slice of a fan-out; throws (BullMQ retries it) when a recipient has no outcome. */

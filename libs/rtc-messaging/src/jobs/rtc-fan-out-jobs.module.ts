@@ -21,6 +21,7 @@ import {
 } from './fan-out-jobs.options';
 import { FanOutJobs } from './fan-out-jobs.service';
 import { FanOutSliceWorker } from './fan-out-slice.worker';
+import { JobsErrorLog } from './jobs-error-log';
 import { bullConnection, createJobsRedis } from './redis-connection';
 
 /**
@@ -130,6 +131,7 @@ export class RtcFanOutJobsModule {
         },
         { provide: RTC_FAN_OUT_QUEUE, useExisting: getQueueToken(queueName) },
         JobsRedisCloser,
+        JobsErrorLog,
         FanOutJobs,
         FanOutSliceWorker,
       ],

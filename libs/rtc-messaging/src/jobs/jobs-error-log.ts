@@ -1,0 +1,51 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { FAILURE_LOG_WINDOW_MS, WindowedLog } from '../telemetry';
+import { RTC_FAN_OUT_QUEUE } from './fan-out-jobs.constants';
+
+/** Whatever reports errors as BullMQ's queue and worker do. */
+interface ErrorSource {
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+/**
+ * The errors of the jobs' BullMQ queue and worker, at most one line per message per window
+ * (`FAILURE_LOG_WINDOW_MS`), with the count. While Redis is down each of them reports every
+ * reconnection attempt, about twice a second, and a queue without an 'error' listener prints each
+ * to `console.error` itself.
+ */
+@Injectable()
+export class JobsErrorLog implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('RtcFanOutJobs');
+  private readonly lines = new WindowedLog(
+    FAILURE_LOG_WINDOW_MS,
+    () => ({ times: 0 }),
+    (line, { times }) =>
+      this.logger.error(
+        times === 1
+          ? line
+          : `${line} (${times} times since the last report; at most one line per ` +
+              `${FAILURE_LOG_WINDOW_MS / 1000} s per error)`,
+      ),
+  );
+
+  constructor(@Inject(RTC_FAN_OUT_QUEUE) private readonly queue: Queue) {}
+
+  onModuleInit(): void {
+    this.watch(this.queue, 'Fan-out queue');
+  }
+
+  /** Logs the errors of `source`, each line starting with `label`. */
+  watch(source: ErrorSource, label: string): void {
+    source.on('error', (error) => this.lines.record(`${label}: ${error.message}`, countOne));
+  }
+
+  /** Writes the counts still gathered; after the worker and the queue have closed. */
+  onApplicationShutdown(): void {
+    this.lines.flush();
+  }
+}
+
+function countOne(seen: { times: number }): void {
+  seen.times++;
+}
