@@ -30,7 +30,8 @@ export interface GcraRate {
 export interface ArrivalHint {
   /**
    * The least delay from this instance's grants to its calls' arrival upstream, in ms, as far as
-   * it can tell (its shortest round trips); 0 when it cannot tell yet.
+   * it can tell: its shortest round trips, which hold the way back too (it cannot see arrivals);
+   * 0 when it cannot tell yet.
    */
   readonly earliestMs: number;
 }

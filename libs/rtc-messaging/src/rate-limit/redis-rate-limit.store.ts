@@ -66,7 +66,11 @@ export type RedisRateLimitStoreOptions = CommonOptions &
  *   would arrive after the far one's, rather than granted at once and meeting them upstream.
  *   GCRA's bound does not need the times it decides at to grow: each grant needs its time to be
  *   at least `TAT - burst × interval` and pushes the TAT by an interval, so any closed span of
- *   W ms of those times still holds at most `floor(W / interval) + burst + 1` grants;
+ *   W ms of those times still holds at most `floor(W / interval) + burst + 1` grants. The
+ *   earliest delay is a round trip's, so it also holds the way back (the answer's, and Redis's
+ *   reply to the take): what is left of the instances' different distances is the difference of
+ *   their ways back, far less than the difference of their distances, which pacing by Redis's
+ *   clock alone leaves whole; an upstream 429 widens the margin to its ceiling for the rest;
  * - the widest margin: each call then arrives within its instance's margin after its arrival
  *   time, so spans of one window plus the widest margin of any instance must be paced. The widest
  *   interval asked for in the last `ARGV[3]` ms is kept beside the TAT (KEYS[2]) and every take
