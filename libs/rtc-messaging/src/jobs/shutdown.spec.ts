@@ -9,22 +9,27 @@ import { RtcFanOutJobsModule } from './rtc-fan-out-jobs.module';
  * A deploy while Redis is down must still end: the worker and the jobs' client used to wait for a
  * connection that never came, and the app never closed (Jest's timeout is the bound here).
  */
+/** A worker instance (queue and worker) whose Redis is down, compiled but not yet started. */
+async function workerInstanceWithRedisDown() {
+  const connection = `redis://127.0.0.1:${await deadPort()}`;
+  return Test.createTestingModule({
+    imports: [
+      RtcMessagingModule.forRoot({
+        ...EMULATOR_DEMO_CREDENTIALS,
+        appId: 'app',
+        from: 'server_bot',
+        endpoint: 'http://127.0.0.1:9',
+        rateLimit: false,
+        isGlobal: true,
+      }),
+      RtcFanOutJobsModule.forRoot({ connection }),
+    ],
+  }).compile();
+}
+
 describe('RtcFanOutJobsModule shutdown', () => {
   it('closes a worker instance at once while its Redis is unreachable', async () => {
-    const connection = `redis://127.0.0.1:${await deadPort()}`;
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        RtcMessagingModule.forRoot({
-          ...EMULATOR_DEMO_CREDENTIALS,
-          appId: 'app',
-          from: 'server_bot',
-          endpoint: 'http://127.0.0.1:9',
-          rateLimit: false,
-          isGlobal: true,
-        }),
-        RtcFanOutJobsModule.forRoot({ connection }),
-      ],
-    }).compile();
+    const moduleRef = await workerInstanceWithRedisDown();
     await moduleRef.init();
     await expect(moduleRef.close()).resolves.toBeUndefined();
   });
@@ -36,20 +41,7 @@ describe('RtcFanOutJobsModule shutdown', () => {
       .mockImplementation((message: unknown) => void lines.push(String(message)));
     // What BullMQ prints by itself for an error nobody listens to.
     const printed = jest.spyOn(console, 'error').mockImplementation(() => undefined);
-    const connection = `redis://127.0.0.1:${await deadPort()}`;
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        RtcMessagingModule.forRoot({
-          ...EMULATOR_DEMO_CREDENTIALS,
-          appId: 'app',
-          from: 'server_bot',
-          endpoint: 'http://127.0.0.1:9',
-          rateLimit: false,
-          isGlobal: true,
-        }),
-        RtcFanOutJobsModule.forRoot({ connection }),
-      ],
-    }).compile();
+    const moduleRef = await workerInstanceWithRedisDown();
     const linesOf = (label: string) => lines.filter((line) => line.startsWith(`${label}:`));
     let whileDown: string[][];
     try {
