@@ -2,7 +2,6 @@ import {
   BeforeApplicationShutdown,
   Inject,
   Injectable,
-  Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { Job, Queue, Worker } from 'bullmq';
@@ -44,7 +43,6 @@ const MAX_STALLED = 1_000;
  */
 @Injectable()
 export class FanOutSliceWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger('RtcFanOutJobs');
   private worker?: Worker<FanOutSliceData>;
 
   constructor(

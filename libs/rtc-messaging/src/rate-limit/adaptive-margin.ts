@@ -146,11 +146,11 @@ export class AdaptiveMargin {
   }
 
   /**
-   * The sample's 1st percentile, in ms: about the least delay from a grant to the upstream, as
-   * far as round trips tell; `NaN` before there was a sample to go by.
+   * The sample's 1st percentile as of the last recomputation, in ms: about the least delay from a
+   * grant to the upstream, as far as round trips tell; `NaN` before there was a sample to go by.
+   * It does not recompute: read it after `current()`, which keeps it as fresh as the margin.
    */
   earliestRoundTripMs(): number {
-    this.current();
     return this.low;
   }
 

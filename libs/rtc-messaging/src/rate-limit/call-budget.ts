@@ -374,7 +374,7 @@ export class CallBudget {
     const queue = existing ?? this.queueOf(key);
 
     return new Promise<number>((resolve, reject) => {
-      const onAbort = signal && (() => this.settle(queue, waiter, signal.reason));
+      const onAbort = signal && (() => this.fail(queue, waiter, signal.reason));
       const waiter: Waiter = { resolve, reject, deadline, signal, onAbort };
       if (bulk) {
         queue.bulk.add(waiter);
@@ -395,7 +395,7 @@ export class CallBudget {
     for (const queue of this.queues.values()) {
       this.disarm(queue);
       const error = new RtcBudgetUnavailableError('the budget is closed');
-      for (const waiter of [...queue.interactive, ...queue.bulk]) this.settle(queue, waiter, error);
+      for (const waiter of [...queue.interactive, ...queue.bulk]) this.fail(queue, waiter, error);
     }
     this.queues.clear();
     await this.fallback?.close();
@@ -488,7 +488,7 @@ export class CallBudget {
       // Grants are not tied to the caller whose turn started the take: the first caller gets it,
       // which keeps the order even when a caller in between was aborted.
       const head = first(queue.interactive) ?? first(queue.bulk);
-      if (head) this.settle(queue, head, undefined, now - sentAt);
+      if (head) this.grant(queue, head, now - sentAt);
     } else {
       queue.window = 1;
       // The store's answer drives the key's timer: GCRA grants again exactly then (unless another
@@ -520,7 +520,7 @@ export class CallBudget {
       message,
       cause === undefined ? undefined : { cause },
     );
-    for (const waiter of queue.interactive) this.settle(queue, waiter, failure);
+    for (const waiter of queue.interactive) this.fail(queue, waiter, failure);
     queue.bulkBlockedUntil = Math.max(queue.bulkBlockedUntil, now + STORE_RETRY_MS);
   }
 
@@ -544,7 +544,7 @@ export class CallBudget {
     for (const waiter of queue.interactive) {
       const earliest = Math.max(now, this.earliestGrant(queue, position, now));
       if (waiter.deadline < earliest) {
-        this.settle(queue, waiter, new RtcRateLimitedError(retryAfter(earliest - now)));
+        this.fail(queue, waiter, new RtcRateLimitedError(retryAfter(earliest - now)));
       } else {
         position++;
       }
@@ -602,9 +602,9 @@ export class CallBudget {
       if (waiter.deadline >= now) continue;
       if (queue.inFlight === 0) {
         // Nothing in flight can grant it now: its turn is at least the pace's next unit away.
-        this.settle(queue, waiter, new RtcRateLimitedError(this.drainEstimate(queue, now)));
+        this.fail(queue, waiter, new RtcRateLimitedError(this.drainEstimate(queue, now)));
       } else if (waiter.deadline + STORE_ANSWER_GRACE_MS < now) {
-        this.settle(
+        this.fail(
           queue,
           waiter,
           new RtcBudgetUnavailableError('the rate-limit store did not answer'),
@@ -614,16 +614,25 @@ export class CallBudget {
     this.pump(key, queue);
   }
 
-  /** Removes `waiter` and resolves it with `grantAgeMs`, or rejects it with `error`. */
-  private settle(queue: KeyQueue, waiter: Waiter, error?: unknown, grantAgeMs = 0): void {
-    if (!queue.interactive.delete(waiter) && !queue.bulk.delete(waiter)) return;
+  /** Hands `waiter` its unit: resolves it with the grant's age (see `acquire`). */
+  private grant(queue: KeyQueue, waiter: Waiter, grantAgeMs: number): void {
+    if (this.remove(queue, waiter)) waiter.resolve(grantAgeMs);
+  }
+
+  /** Rejects `waiter` with `error`. */
+  private fail(queue: KeyQueue, waiter: Waiter, error: unknown): void {
+    if (this.remove(queue, waiter)) waiter.reject(error);
+  }
+
+  /** Takes `waiter` out of its queue; false when it was no longer there (already settled). */
+  private remove(queue: KeyQueue, waiter: Waiter): boolean {
+    if (!queue.interactive.delete(waiter) && !queue.bulk.delete(waiter)) return false;
     if (queue.interactive.size === 0) {
       queue.deadlinesInOrder = true;
       queue.lastDeadline = -Infinity;
     }
     if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
-    if (error === undefined) waiter.resolve(grantAgeMs);
-    else waiter.reject(error);
+    return true;
   }
 
   /**
@@ -655,7 +664,8 @@ export class CallBudget {
    * How soon this instance's calls arrive, for a store shared with instances nearer the upstream
    * or farther from it (see `ArrivalHint`): the earliest round trip of the adaptive margin's
    * sample, or 0 before there is one (the store then decides at the grant's own time, as with
-   * one instance). None with a fixed margin: it was chosen to cover every instance.
+   * one instance). None with a fixed margin: it was chosen to cover every instance. Read right
+   * after `paceAt`, whose margin recomputed the sample if it was due.
    */
   private arrivalHint(): ArrivalHint | undefined {
     if (!this.adaptive) return undefined;
