@@ -10,6 +10,7 @@ import { RTC_CALL_BUDGET, RTC_MESSAGING_OPTIONS } from '../rtc-messaging.constan
 import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';
 import type { ConnectionWarmth } from '../rate-limit/call-budget';
 import type { MessagingBudget } from '../rate-limit/messaging-budget';
+import { RepeatedLines } from '../telemetry';
 import { IDLE_SOCKET_TTL_MS, RtcOpenApiClient } from '../transport';
 
 /** Connections warmed before any round trip was seen, and the least ever warmed. */
@@ -44,6 +45,8 @@ export class ConnectionWarmer
   private warmUntil = -Infinity;
   private warming?: Promise<void>;
   private timer?: NodeJS.Timeout;
+  /** A warm-up fails every few seconds while the endpoint is unreachable: a line per 10 s. */
+  private readonly failures = new RepeatedLines((line) => this.options.logger.warn(line));
 
   constructor(
     private readonly client: RtcOpenApiClient,
@@ -63,6 +66,7 @@ export class ConnectionWarmer
   onApplicationShutdown(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.failures.flush();
   }
 
   isWarm(): boolean {
@@ -79,7 +83,7 @@ export class ConnectionWarmer
             this.warmUntil = performance.now() + KEEP_WARM_EVERY_MS;
           },
           (error: unknown) =>
-            this.options.logger.warn(
+            this.failures.record(
               `Could not open connections ahead of calls: ${(error as Error).message}`,
             ),
         )

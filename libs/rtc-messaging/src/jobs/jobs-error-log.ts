@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { FAILURE_LOG_WINDOW_MS, WindowedLog } from '../telemetry';
+import { RepeatedLines } from '../telemetry';
 import { RTC_FAN_OUT_QUEUE } from './fan-out-jobs.constants';
 
 /** Whatever reports errors as BullMQ's queue and worker do. */
@@ -9,25 +9,15 @@ interface ErrorSource {
 }
 
 /**
- * The errors of the jobs' BullMQ queue and worker, at most one line per message per window
- * (`FAILURE_LOG_WINDOW_MS`), with the count. While Redis is down each of them reports every
+ * The errors of the jobs' BullMQ queue and worker, at most one line per message per 10 s, with
+ * the count (`RepeatedLines`). While Redis is down each of them reports every
  * reconnection attempt, about twice a second, and a queue without an 'error' listener prints each
  * to `console.error` itself.
  */
 @Injectable()
 export class JobsErrorLog implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('RtcFanOutJobs');
-  private readonly lines = new WindowedLog(
-    FAILURE_LOG_WINDOW_MS,
-    () => ({ times: 0 }),
-    (line, { times }) =>
-      this.logger.error(
-        times === 1
-          ? line
-          : `${line} (${times} times since the last report; at most one line per ` +
-              `${FAILURE_LOG_WINDOW_MS / 1000} s per error)`,
-      ),
-  );
+  private readonly lines = new RepeatedLines((line) => this.logger.error(line));
 
   constructor(@Inject(RTC_FAN_OUT_QUEUE) private readonly queue: Queue) {}
 
@@ -37,15 +27,11 @@ export class JobsErrorLog implements OnModuleInit, OnApplicationShutdown {
 
   /** Logs the errors of `source`, each line starting with `label`. */
   watch(source: ErrorSource, label: string): void {
-    source.on('error', (error) => this.lines.record(`${label}: ${error.message}`, countOne));
+    source.on('error', (error) => this.lines.record(`${label}: ${error.message}`));
   }
 
   /** Writes the counts still gathered; after the worker and the queue have closed. */
   onApplicationShutdown(): void {
     this.lines.flush();
   }
-}
-
-function countOne(seen: { times: number }): void {
-  seen.times++;
 }

@@ -1,5 +1,6 @@
 export { errorCodeOf } from './error-code';
 export { FAILURE_LOG_WINDOW_MS, FailureLogSummary } from './failure-log-summary';
+export { RepeatedLines } from './repeated-lines';
 export { WindowedLog } from './windowed-log';
 export {
   CallTelemetry,
