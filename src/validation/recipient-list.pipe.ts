@@ -7,22 +7,15 @@ import { RtcValidationPipe } from './rtc-validation.pipe';
 const LIST_FIELD = 'to';
 
 /**
- * Validates a body whose `to` is a list of recipients (a fan-out, a room batch) like
- * {@link RtcValidationPipe}, and also:
- * - caps the list at `FAN_OUT_MAX_RECIPIENTS`: the library's DTOs set no maximum and leave it to
- *   the edge;
+ * Validates a body whose `to` is a list of recipients like {@link RtcValidationPipe}, and also:
+ * - caps the list at `maxRecipients`: the library's DTOs set no maximum and leave it to the edge;
  * - names each malformed id by its position (`to[3]`), as the service would, rather than one
  *   violation of the whole list.
- * Every broken rule is reported at once, the cap's with the others.
- *
- * @example
- * sendToMany(@Body(RecipientListPipe) body: SendFanOutRequest) {}
+ * Every broken rule is reported at once, the cap's with the others. Subclasses say the cap.
  */
-@Injectable()
-export class RecipientListPipe extends RtcValidationPipe {
-  constructor(@Inject(serverConfig.KEY) private readonly server: ServerConfig) {
-    super();
-  }
+export abstract class CappedRecipientListPipe extends RtcValidationPipe {
+  /** The most recipients one body may list. */
+  protected abstract get maxRecipients(): number;
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const recipients = (value as Record<string, unknown> | null)?.[LIST_FIELD];
@@ -40,7 +33,7 @@ export class RecipientListPipe extends RtcValidationPipe {
   }
 
   private capViolations(recipients: unknown): FieldViolation[] {
-    const max = this.server.maxRecipients;
+    const max = this.maxRecipients;
     if (!Array.isArray(recipients) || recipients.length <= max) return [];
     const count = (n: number) => n.toLocaleString('en-US');
     return [
@@ -50,5 +43,23 @@ export class RecipientListPipe extends RtcValidationPipe {
         message: `${LIST_FIELD} must contain at most ${count(max)} recipients; it has ${count(recipients.length)}`,
       },
     ];
+  }
+}
+
+/**
+ * {@link CappedRecipientListPipe} for the requests sent while the client waits (a fan-out, a
+ * room batch), capped at `FAN_OUT_MAX_RECIPIENTS`.
+ *
+ * @example
+ * sendToMany(@Body(RecipientListPipe) body: SendFanOutRequest) {}
+ */
+@Injectable()
+export class RecipientListPipe extends CappedRecipientListPipe {
+  constructor(@Inject(serverConfig.KEY) private readonly server: ServerConfig) {
+    super();
+  }
+
+  protected get maxRecipients(): number {
+    return this.server.maxRecipients;
   }
 }
