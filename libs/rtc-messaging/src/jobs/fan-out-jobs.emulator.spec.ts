@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Test, TestingModule } from '@nestjs/testing';
 import { Redis } from 'ioredis';
+import { messagingModuleAt } from '../../test/against-emulator';
 import { RtcConfigurationError, RtcValidationError } from '../errors';
-import { RtcMessagingModule } from '../rtc-messaging.module';
 import type { RtcMessagingModuleOptions } from '../rtc-messaging.options';
-import { EMULATOR_DEMO_CREDENTIALS, RtcOpenApiEmulator } from '../testing/emulator';
+import { RtcOpenApiEmulator } from '../testing/emulator';
 import { FanOutJobStore, INTERRUPTED_REASON, MarkAnswer } from './fan-out-job.store';
 import type { FanOutJobOutcome, FanOutJobProgress } from './fan-out-job.types';
 import type { RtcFanOutJobsOptions } from './fan-out-jobs.options';
@@ -63,15 +63,7 @@ describe('FanOutJobs against Redis and the emulator', () => {
   ): Promise<TestingModule> {
     const moduleRef = await Test.createTestingModule({
       imports: [
-        RtcMessagingModule.forRoot({
-          ...EMULATOR_DEMO_CREDENTIALS,
-          appId: 'app',
-          from: 'server_bot',
-          endpoint: emulator.url,
-          rateLimit: false,
-          isGlobal: true,
-          ...messaging,
-        }),
+        messagingModuleAt(emulator.url, { rateLimit: false, isGlobal: true, ...messaging }),
         RtcFanOutJobsModule.forRoot({
           connection: REDIS_URL,
           ...names,
@@ -310,13 +302,7 @@ describe('FanOutJobs against Redis and the emulator', () => {
     const boot = (concurrency: number) =>
       Test.createTestingModule({
         imports: [
-          RtcMessagingModule.forRoot({
-            ...EMULATOR_DEMO_CREDENTIALS,
-            appId: 'app',
-            from: 'bot',
-            endpoint: emulator.url,
-            isGlobal: true,
-          }),
+          messagingModuleAt(emulator.url, { from: 'bot', isGlobal: true }),
           RtcFanOutJobsModule.forRootAsync({
             queueName: names.queueName,
             useFactory: async () => ({

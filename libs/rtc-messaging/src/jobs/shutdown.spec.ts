@@ -1,8 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { messagingModuleAt } from '../../test/against-emulator';
 import { deadPort } from '../../test/dead-port';
-import { RtcMessagingModule } from '../rtc-messaging.module';
-import { EMULATOR_DEMO_CREDENTIALS } from '../testing/emulator';
 import { RtcFanOutJobsModule } from './rtc-fan-out-jobs.module';
 
 /**
@@ -14,14 +13,7 @@ async function workerInstanceWithRedisDown() {
   const connection = `redis://127.0.0.1:${await deadPort()}`;
   return Test.createTestingModule({
     imports: [
-      RtcMessagingModule.forRoot({
-        ...EMULATOR_DEMO_CREDENTIALS,
-        appId: 'app',
-        from: 'server_bot',
-        endpoint: 'http://127.0.0.1:9',
-        rateLimit: false,
-        isGlobal: true,
-      }),
+      messagingModuleAt('http://127.0.0.1:9', { rateLimit: false, isGlobal: true }),
       RtcFanOutJobsModule.forRoot({ connection }),
     ],
   }).compile();
