@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RtcValidationError } from 'nestjs-volcengine-rtc';
-import { MAX_JSON_DEPTH, nestsDeeperThan, rejectDeeplyNestedJson } from './json-depth.middleware';
+import { nestsDeeperThan, RtcValidationError } from 'nestjs-volcengine-rtc';
+import { MAX_JSON_DEPTH, rejectDeeplyNestedJson } from './json-depth.middleware';
 
 /** `levels` nested arrays (the outermost is level 1) around `1`. */
 const arrays = (levels: number): unknown =>

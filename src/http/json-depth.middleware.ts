@@ -1,33 +1,14 @@
 import type { IncomingMessage } from 'node:http';
-import { RtcValidationError } from 'nestjs-volcengine-rtc';
+import { MAX_INPUT_DEPTH, nestsDeeperThan, RtcValidationError } from 'nestjs-volcengine-rtc';
 import type { Middleware } from './middleware';
 
 /**
- * The deepest nesting of objects and arrays a body may have, the body itself being level 1. Valid
- * bodies nest 2 levels (a list in the body); class-transformer, which the validation pipe runs
- * first, recurses once per level and overflows the stack between 1,000 and 3,000 levels, which
- * was answered 500.
+ * The deepest nesting of objects and arrays a body may have, the body itself being level 1: the
+ * library's own limit for input (valid bodies nest 2 levels). class-transformer, which the
+ * validation pipe runs first, recurses once per level and overflows the stack between 1,000 and
+ * 3,000 levels, which was answered 500.
  */
-export const MAX_JSON_DEPTH = 32;
-
-/**
- * Whether `value` nests objects and arrays more than `maxDepth` levels deep. Walks with a list of
- * its own instead of recursing, so any depth is safe to measure, and stops at the first value too
- * deep: the work is bounded by the size of the body, which the parser has bounded.
- */
-export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
-  const pending: { value: object; depth: number }[] = [];
-  if (typeof value === 'object' && value !== null) pending.push({ value, depth: 1 });
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    if (next.depth > maxDepth) return true;
-    for (const child of Object.values(next.value)) {
-      if (typeof child === 'object' && child !== null) {
-        pending.push({ value: child as object, depth: next.depth + 1 });
-      }
-    }
-  }
-  return false;
-}
+export const MAX_JSON_DEPTH = MAX_INPUT_DEPTH;
 
 /**
  * Refuses a parsed body nested deeper than {@link MAX_JSON_DEPTH} with a 400 naming `(body)`,

@@ -7,5 +7,11 @@ export {
   MESSAGE_SIZE_RULE,
   MESSAGE_WELL_FORMED_RULE,
 } from './rtc-message.validator';
-export { RTC_VALIDATOR_OPTIONS, toFieldViolations, validateInput } from './validate-input';
+export {
+  MAX_INPUT_DEPTH,
+  nestsDeeperThan,
+  RTC_VALIDATOR_OPTIONS,
+  toFieldViolations,
+  validateInput,
+} from './validate-input';
 export { MessageContentDto, MessageOptionsDto } from './message-content.dto';

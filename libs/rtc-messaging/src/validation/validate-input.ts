@@ -68,11 +68,15 @@ export function validateInput<T extends object>(dto: ClassConstructor<T>, input:
 }
 
 /**
- * Whether `value` has objects or arrays nested more than `limit` levels deep: a walk with its own
- * stack, which stops as soon as it gets that deep, so it cannot overflow and costs next to nothing
- * for the flat objects valid input is. (A cycle reaches any depth, so it is refused too.)
+ * Whether `value` has objects or arrays nested more than `limit` levels deep, `value` itself
+ * being level 1 (a scalar has none). A walk with its own stack, which stops as soon as it gets
+ * that deep, so it cannot overflow and costs next to nothing for the flat objects valid input is
+ * (a cycle reaches any depth, so it is refused too). For an edge that must refuse deep input
+ * before anything else recurses into it (a parsed request body, say).
  */
-function nestsDeeperThan(value: object, limit: number): boolean {
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (limit < 1) return true;
   const stack: Array<{ readonly value: object; readonly depth: number }> = [{ value, depth: 1 }];
   for (let next = stack.pop(); next; next = stack.pop()) {
     for (const child of Object.values(next.value)) {
