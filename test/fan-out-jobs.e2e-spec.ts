@@ -9,8 +9,9 @@ import {
   SentResponses,
   startAppUnderTest,
 } from './support/app-under-test';
+import { TEST_REDIS_URL } from '../libs/rtc-messaging/test/test-redis';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = TEST_REDIS_URL;
 
 // 20,000 calls at the 5,000/s budget take about 4 s; the rest is room for a busy machine.
 jest.setTimeout(60_000);

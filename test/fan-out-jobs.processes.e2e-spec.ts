@@ -12,8 +12,9 @@ import {
   postJson,
   startAppUnderTest,
 } from './support/app-under-test';
+import { TEST_REDIS_URL } from '../libs/rtc-messaging/test/test-redis';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = TEST_REDIS_URL;
 const MAIN = join(__dirname, '..', 'dist', 'src', 'main.js');
 /** Full size by default; CI may set smaller ones (the issue allows it). */
 const CRASH_RECIPIENTS = Number(process.env.FAN_OUT_JOBS_CRASH_RECIPIENTS ?? 20_000);
