@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import {
   ArgumentsHost,
   Catch,
@@ -27,10 +28,17 @@ export class HttpErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const { httpAdapter } = this.adapterHost;
     const context = host.switchToHttp();
-    const response = context.getResponse<unknown>();
+    const response = context.getResponse<ServerResponse>();
     const { status, headers, body } = toErrorResponse(exception, this.server.jsonBodyLimitBytes);
 
     this.log(exception, status);
+    if (response.headersSent) {
+      // A stream already under way (NDJSON results): its status is sent and a second answer
+      // would throw ERR_HTTP_HEADERS_SENT. It is cut instead (no final chunk), so the client sees
+      // it broke rather than taking what arrived for the whole.
+      if (!response.writableEnded) response.destroy();
+      return;
+    }
     for (const [name, value] of Object.entries(headers)) {
       httpAdapter.setHeader(response, name, value);
     }

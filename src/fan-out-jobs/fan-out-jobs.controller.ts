@@ -7,6 +7,7 @@ import {
   Get,
   HttpCode,
   HttpStatus,
+  Logger,
   NotFoundException,
   Optional,
   Param,
@@ -63,6 +64,8 @@ const NOT_FOUND_RESPONSE = ApiNotFoundResponse({
 @Controller('v1/fan-outs')
 @UseGuards(JobsConfiguredGuard)
 export class FanOutJobsController {
+  private readonly logger = new Logger(FanOutJobsController.name);
+
   // Optional: without REDIS_URL the jobs module is not registered, and the guard answers 503.
   constructor(@Optional() private readonly jobs: FanOutJobs) {}
 
@@ -126,7 +129,7 @@ export class FanOutJobsController {
   @ApiOperation({
     summary: "Every recipient's outcome, as NDJSON, in recipient order",
     description:
-      'One JSON object per line: `to`, `index`, `status`, and `requestId` or `reason`. Outcomes recorded so far while the job runs; kept for 7 days.',
+      "One JSON object per line: `to`, `index`, `status`, and `requestId` or `reason`. Outcomes recorded so far while the job runs; kept for 7 days. If the jobs' Redis fails mid-stream, the response is cut (no final chunk), so a client never takes a partial list for the whole.",
   })
   @ApiProduces('application/x-ndjson')
   @ApiOkResponse({ type: FanOutJobOutcomeResponse, description: 'One line per recipient.' })
@@ -158,7 +161,7 @@ export class FanOutJobsController {
   @ApiOperation({
     summary: "A fan-out job's progress, as Server-Sent Events, until it ends",
     description:
-      'A `progress` event (`id`, `state`, `total`, `done`, `sent`, `refused`, `unknown`) each time the counts change, at most twice a second; the stream closes after the event of a `completed` or `cancelled` job.',
+      "A `progress` event (`id`, `state`, `total`, `done`, `sent`, `refused`, `unknown`) each time the counts change, at most twice a second; the stream closes after the event of a `completed` or `cancelled` job. If the jobs' Redis fails mid-stream, an `error` event (the error body a request would get, e.g. 503) closes it.",
   })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'The event stream.' })
@@ -181,6 +184,12 @@ export class FanOutJobsController {
       for await (const progress of this.jobs.progress(id, { signal })) {
         response.write(`event: progress\ndata: ${JSON.stringify(progress)}\n\n`);
       }
+    } catch (error) {
+      // The status is sent: the failure (Redis gone mid-stream, say) can only be told in the
+      // stream, as the error body a request would get, before it ends.
+      const { body } = toErrorResponse(error, 0);
+      this.logger.warn(`events of a fan-out job ended early: ${body.message}`);
+      response.write(`event: error\ndata: ${JSON.stringify(body)}\n\n`);
     } finally {
       response.end();
     }

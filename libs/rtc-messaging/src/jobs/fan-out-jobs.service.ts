@@ -21,6 +21,7 @@ import {
   RTC_FAN_OUT_QUEUE,
 } from './fan-out-jobs.constants';
 import type { ResolvedFanOutJobsOptions } from './fan-out-jobs.options';
+import { JobsRedisCalls } from './jobs-redis-calls';
 import { sliceJobOptions } from './slice-job-options';
 
 /** Options of {@link FanOutJobs.progress}. */
@@ -49,6 +50,8 @@ export class FanOutJobs {
     @Inject(RTC_FAN_OUT_JOBS_OPTIONS) private readonly options: ResolvedFanOutJobsOptions,
     private readonly store: FanOutJobStore,
     @Inject(RTC_FAN_OUT_QUEUE) private readonly queue: Queue<FanOutSliceData>,
+    /** The round trips made for a caller fail fast when Redis is down (a 503, not a hang). */
+    private readonly redisCalls: JobsRedisCalls,
   ) {}
 
   /**
@@ -57,6 +60,7 @@ export class FanOutJobs {
    * A malformed id is not an error here: it is `refused` when its turn comes, as in `sendToMany`.
    * @throws RtcValidationError when the message or an option breaks a rule, a recipient is not a
    *   string, or there are more than `maxRecipients` (nothing is queued)
+   * @throws FanOutJobsUnavailableError when Redis is down (before anything is read or written)
    */
   async create(input: CreateFanOutJobInput): Promise<CreatedFanOutJob> {
     const { recipients, message, binary, from, appId, atLeastOnce } = input ?? ({} as never);
@@ -78,6 +82,9 @@ export class FanOutJobs {
       throw error;
     }
     if (problems.length > 0) throw new RtcValidationError(problems);
+    // Its writes are not bounded one by one (a million ids take seconds), but they are refused at
+    // once while Redis is down, and an outage mid-way fails them after one reconnection attempt.
+    this.redisCalls.assertUp();
 
     const { sliceSize, maxRecipients, retentionMs, lanesPerJob } = this.options;
     const id = randomUUID();
@@ -146,9 +153,12 @@ export class FanOutJobs {
     return { id, total };
   }
 
-  /** The job's state, counts and first samples; `undefined` when there is no such job. */
+  /**
+   * The job's state, counts and first samples; `undefined` when there is no such job.
+   * @throws FanOutJobsUnavailableError when Redis is down or does not answer in time
+   */
   get(id: string): Promise<FanOutJob | undefined> {
-    return this.store.job(id);
+    return this.redisCalls.run(() => this.store.job(id));
   }
 
   /**
@@ -156,27 +166,33 @@ export class FanOutJobs {
    * cancelled before it was sent), calls on the wire complete and are reported. Resolves the job
    * as it stands (state `cancelling` until the calls in flight are through), or `undefined` when
    * there is no such job. Cancelling a finished job changes nothing.
+   * @throws FanOutJobsUnavailableError when Redis is down or does not answer in time
    */
   async cancel(id: string): Promise<FanOutJob | undefined> {
-    if ((await this.store.cancel(id)) === undefined) return undefined;
-    return this.store.job(id);
+    if ((await this.redisCalls.run(() => this.store.cancel(id))) === undefined) return undefined;
+    return this.redisCalls.run(() => this.store.job(id));
   }
 
   /**
    * Every recorded outcome, in recipient order (`to`, `index`, `status`, and `requestId` or
    * `reason`), read slice by slice; kept for the job's retention.
    * @throws FanOutJobNotFoundError when there is no such job
+   * @throws FanOutJobsUnavailableError when Redis is down or does not answer in time, at the
+   *   start or between two slices
    */
   async *results(id: string): AsyncGenerator<FanOutJobOutcome> {
-    const spec = FanOutJobStore.isJobId(id) ? await this.store.spec(id) : undefined;
+    const spec = FanOutJobStore.isJobId(id)
+      ? await this.redisCalls.run(() => this.store.spec(id))
+      : undefined;
     if (!spec) throw new FanOutJobNotFoundError(id);
-    yield* this.store.outcomes(id, spec.slices, spec.sliceSize);
+    yield* this.redisCalls.each(this.store.outcomes(id, spec.slices, spec.sliceSize));
   }
 
   /**
    * The job's counts, each time they change, until it is `completed` or `cancelled` (the last
    * value yielded is the final one); for a progress bar or a Server-Sent Events stream.
    * @throws FanOutJobNotFoundError when there is no such job
+   * @throws FanOutJobsUnavailableError when Redis is down or does not answer in time
    */
   async *progress(
     id: string,
@@ -184,7 +200,7 @@ export class FanOutJobs {
   ): AsyncGenerator<FanOutJobProgress> {
     let last = '';
     for (let first = true; !signal?.aborted; first = false) {
-      const progress = await this.store.progress(id);
+      const progress = await this.redisCalls.run(() => this.store.progress(id));
       if (!progress) {
         if (first) throw new FanOutJobNotFoundError(id);
         return; // Its retention ran out while we watched.
