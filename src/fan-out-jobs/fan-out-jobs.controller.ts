@@ -18,6 +18,9 @@ import {
 } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiBody,
+  ApiConsumes,
+  ApiTooManyRequestsResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -26,13 +29,14 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { FanOutJobs } from 'nestjs-volcengine-rtc/jobs';
+import { FanOutJobs, FanOutJobsUnavailableError } from 'nestjs-volcengine-rtc/jobs';
 import { SenderPolicyPipe } from '../auth/sender-policy.pipe';
 import { API_KEY_SECURITY } from '../docs/api-docs.constants';
 import { ApiErrorResponses, ErrorBodyResponse } from '../docs/error-responses';
 import { toErrorResponse } from '../errors/error-response';
 import { ClientDisconnectSignal } from '../http/client-disconnect-signal.decorator';
-import { FanOutJobRequestPipe } from './fan-out-job-request.pipe';
+import { TooManyJobCreationsException } from './fan-out-job-creation.limit';
+import { FanOutJobBody, FanOutJobRequestPipe } from './fan-out-job-request.pipe';
 import { CreateFanOutJobRequest } from './fan-out-job.requests';
 import {
   CreatedFanOutJobResponse,
@@ -45,8 +49,31 @@ const NOT_FOUND = 'no fan-out job has this id (or its retention ran out)';
 
 const NO_REDIS_RESPONSE = ApiServiceUnavailableResponse({
   type: ErrorBodyResponse,
-  description: '`REDIS_URL` is not set, so this app runs no fan-out jobs.',
-  example: toErrorResponse(new ServiceUnavailableException(JOBS_NOT_CONFIGURED), 0).body,
+  description:
+    '`REDIS_URL` is not set, so this app runs no fan-out jobs; or their Redis is down, or did not answer within 250 ms. Nothing was created or changed; try again later.',
+  examples: {
+    notConfigured: {
+      summary: 'No REDIS_URL',
+      value: toErrorResponse(new ServiceUnavailableException(JOBS_NOT_CONFIGURED), 0).body,
+    },
+    redisDown: {
+      summary: 'Their Redis is down',
+      value: toErrorResponse(new FanOutJobsUnavailableError('connection is reconnecting'), 0).body,
+    },
+  },
+});
+
+const TOO_MANY_CREATIONS_RESPONSE = ApiTooManyRequestsResponse({
+  type: ErrorBodyResponse,
+  description:
+    'This API key already has `FAN_OUT_JOB_CREATIONS_PER_KEY` creations under way on this instance; its body was not read. Retry after `Retry-After` seconds.',
+  headers: {
+    'Retry-After': {
+      description: 'Seconds to wait before trying again.',
+      schema: { type: 'integer', minimum: 1 },
+    },
+  },
+  example: toErrorResponse(new TooManyJobCreationsException(2), 0).body,
 });
 
 const NOT_FOUND_RESPONSE = ApiNotFoundResponse({
@@ -74,13 +101,17 @@ export class FanOutJobsController {
   @ApiOperation({
     summary: 'Start a fan-out job: one message to each of up to 1,000,000 users',
     description:
-      'Validates the message, stores the recipients in Redis and queues the job; answers 202 with its id and a `Location` header. Workers send it under the shared call budget, behind single sends; a job survives restarts, and a recipient is never sent twice unless `atLeastOnce`.',
+      'Validates the message, stores the recipients in Redis and queues the job; answers 202 with its id and a `Location` header. Workers send it under the shared call budget, behind single sends; a job survives restarts, and a recipient is never sent twice unless `atLeastOnce`.\n\n' +
+      'Two body formats. `application/json`: the object below, `to` listing at most 50,000 ids (more is a 413). `application/x-ndjson`, for up to `FAN_OUT_JOB_MAX_RECIPIENTS` (default 1,000,000): the first line is the object below without `to`, then one recipient id per line as a JSON string (`"user_1"`); it is read as a stream and written to Redis in chunks, so the app never holds the whole list. A line that is not a JSON string is a 400 naming `to[i]`, `i` counting recipient lines from 0 (line `i + 2`), and nothing is created.',
   })
+  @ApiConsumes('application/json', 'application/x-ndjson')
+  @ApiBody({ type: CreateFanOutJobRequest })
   @ApiAcceptedResponse({ type: CreatedFanOutJobResponse, description: 'The job is queued.' })
   @ApiErrorResponses([400, 401, 403, 413])
+  @TOO_MANY_CREATIONS_RESPONSE
   @NO_REDIS_RESPONSE
   async create(
-    @Body(FanOutJobRequestPipe, SenderPolicyPipe) body: CreateFanOutJobRequest,
+    @Body(FanOutJobRequestPipe, SenderPolicyPipe) body: FanOutJobBody,
     @Res({ passthrough: true }) response: ServerResponse,
   ): Promise<CreatedFanOutJobResponse> {
     const { to, message, binary, from, appId, atLeastOnce } = body;
