@@ -20,98 +20,114 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   return items;
 }
 
-/** What {@link useFanOutJobsRig} gives each test: its own emulator, queue and key prefix. */
-export interface FanOutJobsRig {
-  readonly emulator: RtcOpenApiEmulator;
-  /** A client of the jobs' Redis, to look at (or break) what the jobs wrote. */
-  readonly redis: Redis;
-  readonly names: { readonly queueName: string; readonly keyPrefix: string };
-  /** An app instance: the messaging module against the emulator, and the jobs module. */
-  instance(
-    jobs?: Partial<RtcFanOutJobsOptions>,
-    messaging?: Partial<RtcMessagingModuleOptions>,
-  ): Promise<TestingModule>;
-  /** Every key of this test's jobs. */
-  jobKeys(): Promise<string[]>;
-  /** The job's progress until it ends, or until `waitMs` have passed (then the last is not final). */
-  progressUntilEnded(jobs: FanOutJobs, id: string, waitMs?: number): Promise<FanOutJobProgress[]>;
-}
-
 /** The Redis of the jobs' specs, unless a spec brings its own. */
 const sharedRedisUrl = () => process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /**
- * Registers the hooks of a describe block that runs `FanOutJobs` with real BullMQ and Redis
- * (at `redisUrl()`, read when the block starts) against a fresh emulator per test, with a queue
- * and key prefix of its own (Redis is shared with other runs), removed after each test.
+ * `FanOutJobs` with real BullMQ and Redis (at `redisUrl()`, read when the rig opens) against a
+ * fresh emulator per test, with a queue and key prefix of its own (Redis is shared with other
+ * runs), removed after each test. (No Jest globals here: the app's build compiles this file.)
+ *
+ * @example
+ * const rig = new FanOutJobsRig();
+ * beforeAll(() => rig.open());
+ * afterAll(() => rig.close());
+ * beforeEach(() => rig.beginTest());
+ * afterEach(() => rig.endTest());
  */
-export function useFanOutJobsRig(
-  redisUrl: () => string = sharedRedisUrl,
-  emulatorOptions: RtcOpenApiEmulatorOptions = { rateLimitPerSecond: 0 },
-): FanOutJobsRig {
-  const modules: TestingModule[] = [];
-  let emulator: RtcOpenApiEmulator;
-  let redis: Redis;
-  let names: { queueName: string; keyPrefix: string };
+export class FanOutJobsRig {
+  private readonly modules: TestingModule[] = [];
+  private currentEmulator?: RtcOpenApiEmulator;
+  private client?: Redis;
+  private currentNames?: { queueName: string; keyPrefix: string };
 
-  beforeAll(async () => {
-    redis = new Redis(redisUrl(), { lazyConnect: true, maxRetriesPerRequest: 0 });
-    await redis.connect().catch((error: Error) => {
-      throw new Error(`Redis is required at ${redisUrl()} for these tests: ${error.message}`);
+  constructor(
+    private readonly redisUrl: () => string = sharedRedisUrl,
+    private readonly emulatorOptions: RtcOpenApiEmulatorOptions = { rateLimitPerSecond: 0 },
+  ) {}
+
+  /** The test's emulator. */
+  get emulator(): RtcOpenApiEmulator {
+    return this.currentEmulator!;
+  }
+
+  /** A client of the jobs' Redis, to look at (or break) what the jobs wrote. */
+  get redis(): Redis {
+    return this.client!;
+  }
+
+  /** The test's queue name and key prefix. */
+  get names(): { readonly queueName: string; readonly keyPrefix: string } {
+    return this.currentNames!;
+  }
+
+  /** Connects to Redis, failing with a clear message when none answers. */
+  async open(): Promise<void> {
+    const url = this.redisUrl();
+    this.client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+    await this.client.connect().catch((error: Error) => {
+      throw new Error(`Redis is required at ${url} for these tests: ${error.message}`);
     });
-  });
+  }
 
-  afterAll(async () => {
-    await redis?.quit().catch(() => redis.disconnect());
-  });
+  async close(): Promise<void> {
+    const client = this.client;
+    await client?.quit().catch(() => client.disconnect());
+  }
 
-  beforeEach(async () => {
+  /** A fresh emulator, queue name and key prefix. */
+  async beginTest(): Promise<void> {
     const run = randomUUID().slice(0, 8);
-    names = { queueName: `rtc-fan-out-spec-${run}`, keyPrefix: `rtc-fan-out-spec-${run}` };
-    emulator = new RtcOpenApiEmulator(emulatorOptions);
-    await emulator.start();
-  });
+    this.currentNames = {
+      queueName: `rtc-fan-out-spec-${run}`,
+      keyPrefix: `rtc-fan-out-spec-${run}`,
+    };
+    this.currentEmulator = new RtcOpenApiEmulator(this.emulatorOptions);
+    await this.currentEmulator.start();
+  }
 
-  afterEach(async () => {
-    while (modules.length > 0) await modules.pop()?.close();
-    await emulator?.stop();
-    if (!redis) return;
+  /** Closes the test's instances and emulator, and removes its keys. */
+  async endTest(): Promise<void> {
+    while (this.modules.length > 0) await this.modules.pop()?.close();
+    await this.currentEmulator?.stop();
+    const { client, currentNames: names } = this;
+    if (!client || !names) return;
     for (const pattern of [`bull:${names.queueName}:*`, `${names.keyPrefix}:*`]) {
-      const keys = await redis.keys(pattern).catch(() => []);
-      if (keys.length > 0) await redis.del(...keys);
+      const keys = await client.keys(pattern).catch(() => []);
+      if (keys.length > 0) await client.del(...keys);
     }
-  });
+  }
 
-  return {
-    get emulator() {
-      return emulator;
-    },
-    get redis() {
-      return redis;
-    },
-    get names() {
-      return names;
-    },
-    async instance(jobs = {}, messaging = {}) {
-      const moduleRef = await Test.createTestingModule({
-        imports: [
-          messagingModuleAt(emulator.url, { rateLimit: false, isGlobal: true, ...messaging }),
-          RtcFanOutJobsModule.forRoot({
-            connection: redisUrl(),
-            ...names,
-            sliceSize: 100,
-            recoverAfterMs: 1_000,
-            retentionMs: 60_000,
-            ...jobs,
-          }),
-        ],
-      }).compile();
-      modules.push(moduleRef);
-      await moduleRef.init();
-      return moduleRef;
-    },
-    jobKeys: () => redis.keys(`${names.keyPrefix}:*`),
-    progressUntilEnded: (jobs, id, waitMs = 20_000) =>
-      collect(jobs.progress(id, { intervalMs: 50, signal: AbortSignal.timeout(waitMs) })),
-  };
+  /** An app instance: the messaging module against the emulator, and the jobs module. */
+  async instance(
+    jobs: Partial<RtcFanOutJobsOptions> = {},
+    messaging: Partial<RtcMessagingModuleOptions> = {},
+  ): Promise<TestingModule> {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        messagingModuleAt(this.emulator.url, { rateLimit: false, isGlobal: true, ...messaging }),
+        RtcFanOutJobsModule.forRoot({
+          connection: this.redisUrl(),
+          ...this.names,
+          sliceSize: 100,
+          recoverAfterMs: 1_000,
+          retentionMs: 60_000,
+          ...jobs,
+        }),
+      ],
+    }).compile();
+    this.modules.push(moduleRef);
+    await moduleRef.init();
+    return moduleRef;
+  }
+
+  /** Every key of this test's jobs. */
+  jobKeys(): Promise<string[]> {
+    return this.redis.keys(`${this.names.keyPrefix}:*`);
+  }
+
+  /** The job's progress until it ends, or until `waitMs` have passed (then the last is not final). */
+  progressUntilEnded(jobs: FanOutJobs, id: string, waitMs = 20_000): Promise<FanOutJobProgress[]> {
+    return collect(jobs.progress(id, { intervalMs: 50, signal: AbortSignal.timeout(waitMs) }));
+  }
 }

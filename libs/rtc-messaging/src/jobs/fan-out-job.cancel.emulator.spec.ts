@@ -1,11 +1,15 @@
-import { collect, useFanOutJobsRig, userIds } from '../../test/fan-out-jobs-rig';
+import { collect, FanOutJobsRig, userIds } from '../../test/fan-out-jobs-rig';
 import { FanOutJobs } from './fan-out-jobs.service';
 
 jest.setTimeout(60_000);
 
 /** A cancelled job accounts for every recipient (issue #18, item 7). */
 describe('FanOutJobs.cancel', () => {
-  const rig = useFanOutJobsRig();
+  const rig = new FanOutJobsRig();
+  beforeAll(() => rig.open());
+  afterAll(() => rig.close());
+  beforeEach(() => rig.beginTest());
+  afterEach(() => rig.endTest());
 
   it('sends nothing more, and every recipient ends sent or cancelled, one result line each, in order', async () => {
     // 50 calls a second: most of the job is still ahead when it is cancelled.

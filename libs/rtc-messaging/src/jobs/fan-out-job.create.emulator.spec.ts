@@ -1,4 +1,4 @@
-import { collect, useFanOutJobsRig, userIds } from '../../test/fan-out-jobs-rig';
+import { collect, FanOutJobsRig, userIds } from '../../test/fan-out-jobs-rig';
 import { RtcValidationError } from '../errors';
 import { FanOutJobStore, INTERRUPTED_REASON, MarkAnswer } from './fan-out-job.store';
 import { FanOutJobs } from './fan-out-jobs.service';
@@ -10,7 +10,11 @@ const LONE_SURROGATE = 'user_\ud800';
 
 /** How recipients are read and stored when a job is created (issue #18, items 4 and 9). */
 describe('FanOutJobs.create: reading and storing the recipients', () => {
-  const rig = useFanOutJobsRig();
+  const rig = new FanOutJobsRig();
+  beforeAll(() => rig.open());
+  afterAll(() => rig.close());
+  beforeEach(() => rig.beginTest());
+  afterEach(() => rig.endTest());
 
   it('refuses a malformed id at creation, and a slice holding one recovers after a worker crash', async () => {
     const producer = await rig.instance({ worker: false });

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { collect, useFanOutJobsRig, userIds } from '../../test/fan-out-jobs-rig';
+import { collect, FanOutJobsRig, userIds } from '../../test/fan-out-jobs-rig';
 import { RestartableRedis } from '../../test/restartable-redis';
 import { FanOutJobs } from './fan-out-jobs.service';
 
@@ -14,14 +14,17 @@ const OUTAGE_MS = 12_000;
 /** A Redis restart mid-job (issue #18, item 6), on a redis-server of this spec's own. */
 describe('FanOutJobs across a Redis restart', () => {
   let server: RestartableRedis;
-  // Before the rig's hooks: they connect to it.
+  const rig = new FanOutJobsRig(() => server.url);
   beforeAll(async () => {
     server = await RestartableRedis.start();
+    await rig.open();
   });
   afterAll(async () => {
+    await rig.close();
     await server?.dispose();
   });
-  const rig = useFanOutJobsRig(() => server.url);
+  beforeEach(() => rig.beginTest());
+  afterEach(() => rig.endTest());
 
   it('a recipient that surely was not sent is sent after the restart, never reported refused', async () => {
     // One call a second for 16 call slots: when the jobs' client gives up on Redis (after about

@@ -1,12 +1,12 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
-import { useFanOutJobsRig, userIds } from '../../test/fan-out-jobs-rig';
+import { FanOutJobsRig, userIds } from '../../test/fan-out-jobs-rig';
 import { FanOutJobs } from './fan-out-jobs.service';
 
 jest.setTimeout(60_000);
 
 /** Resolves once the emulator has accepted `count` messages. */
-const accepted = (rig: ReturnType<typeof useFanOutJobsRig>, count: number) =>
+const accepted = (rig: FanOutJobsRig, count: number) =>
   new Promise<void>((resolve) => {
     const check = () => {
       if (rig.emulator.acceptedCount < count) return;
@@ -19,7 +19,11 @@ const accepted = (rig: ReturnType<typeof useFanOutJobsRig>, count: number) =>
 
 /** A job's retention counts from when it ends (issue #18, item 3). */
 describe('FanOutJobs retention', () => {
-  const rig = useFanOutJobsRig();
+  const rig = new FanOutJobsRig();
+  beforeAll(() => rig.open());
+  afterAll(() => rig.close());
+  beforeEach(() => rig.beginTest());
+  afterEach(() => rig.endTest());
 
   it("never expires a running job's keys; once it ends, each expires retentionMs after finishedAt", async () => {
     const retentionMs = 90_000;

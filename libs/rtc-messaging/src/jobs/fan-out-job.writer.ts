@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { allJobKeys, encodeStoredId, jobKey } from './fan-out-job.keys';
 import { MAX_JOB_SAMPLES, outcomeLine } from './fan-out-job.outcome-line';
@@ -105,6 +106,9 @@ export class FanOutJobWriter {
     written.catch(() => undefined);
     this.inFlight.push(written);
     if (this.inFlight.length >= WRITES_IN_FLIGHT) await this.inFlight.shift();
+    // A fast input (an array, a generator) never waits for I/O between two chunks: let the
+    // event loop serve the process's other work (requests, a worker's calls) once per chunk.
+    else await setImmediate();
   }
 
   /** Sends what is left and waits for every write; rejects with the first that failed. */
