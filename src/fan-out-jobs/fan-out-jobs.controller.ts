@@ -170,7 +170,7 @@ export class FanOutJobsController {
   @ApiOperation({
     summary: "A fan-out job's progress, as Server-Sent Events, until it ends",
     description:
-      'A `progress` event (`id`, `state`, `total`, `done`, `sent`, `refused`, `unknown`) each time the counts change, at most twice a second; the stream closes after the event of a `completed` or `cancelled` job.',
+      'A `progress` event (`id`, `state`, `total`, `done`, `sent`, `refused`, `unknown`, `cancelled`) each time the counts change, at most twice a second; the stream closes after the event of a `completed` or `cancelled` job.',
   })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'The event stream.' })
