@@ -139,6 +139,22 @@ describe('FanOutJobs.create: reading and storing the recipients', () => {
     expect(rig.emulator.accepted.map((m) => m.to).sort()).toEqual(userIds(10, 10_000).sort());
   });
 
+  it('a job whose every id is malformed ends at creation, kept for its retention from then', async () => {
+    const jobs = (await rig.instance({ worker: false, retentionMs: 120_000 })).get(FanOutJobs);
+    const { id } = await jobs.create({ to: ['bad id', LONE_SURROGATE], message: 'hi' });
+
+    const job = await jobs.get(id);
+    expect(job).toMatchObject({ state: 'completed', total: 2, done: 2, refused: 2, cancelled: 0 });
+    expect((await collect(jobs.results(id))).map((r) => [r.to, r.status])).toEqual([
+      ['bad id', 'refused'],
+      [LONE_SURROGATE, 'refused'],
+    ]);
+    const expiresAt = Date.parse(job!.finishedAt!) + 120_000;
+    const keys = await rig.jobKeys();
+    expect(keys.length).toBeGreaterThanOrEqual(4); // meta, ids, rec, out, refusals
+    for (const key of keys) expect(await rig.redis.call('PEXPIRETIME', key)).toBe(expiresAt);
+  });
+
   it('takes an array, a sync iterable, and refuses a lone string', async () => {
     const jobs = (await rig.instance({ worker: false })).get(FanOutJobs);
     expect((await jobs.create({ to: userIds(3), message: 'hi' })).total).toBe(3);

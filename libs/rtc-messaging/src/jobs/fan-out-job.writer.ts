@@ -161,10 +161,10 @@ export class FanOutJobWriter {
 
   /**
    * Ends the creation: the lease is lifted (a running job's keys never expire), or, for a job
-   * that ended at creation, replaced by its retention, counted from now.
+   * that ended at creation, replaced by its retention: every key expires at `expiresAt` (ms).
    * @throws Error when a key is gone: the creation outlasted its lease
    */
-  async seal(retainForMs?: number): Promise<void> {
+  async seal(expiresAt?: number): Promise<void> {
     const keys = [this.key('meta'), ...this.idKeys()];
     const others = [this.key('refusals')];
     for (const slice of this.slicesWithOutcomes) {
@@ -173,8 +173,8 @@ export class FanOutJobWriter {
     for (let i = 0; i < keys.length + others.length; i += IDS_PER_WRITE) {
       const pipeline = this.redis.pipeline();
       for (const key of [...keys, ...others].slice(i, i + IDS_PER_WRITE)) {
-        if (retainForMs === undefined) pipeline.persist(key);
-        else pipeline.pexpire(key, retainForMs);
+        if (expiresAt === undefined) pipeline.persist(key);
+        else pipeline.pexpireat(key, expiresAt);
       }
       await pipeline.exec().then(failOnError);
     }

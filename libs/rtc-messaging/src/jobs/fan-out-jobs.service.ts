@@ -179,6 +179,7 @@ export class FanOutJobs {
       const slices = writer.slices;
       // Nothing left to send (no id, or every one refused): the job ends as it is created.
       const ended = writer.refused === total;
+      const createdAt = Date.now();
       await writer.writeMeta(
         {
           total,
@@ -192,7 +193,7 @@ export class FanOutJobs {
           atLeastOnce: atLeastOnce ?? false,
           retentionMs,
         },
-        { createdAt: Date.now(), refused: writer.refused, ended },
+        { createdAt, refused: writer.refused, ended },
       );
       if (!ended) {
         await this.queue.addBulk(
@@ -203,7 +204,8 @@ export class FanOutJobs {
           })),
         );
       }
-      await writer.seal(ended ? retentionMs : undefined);
+      // A job that ended at creation is kept for its retention from then, like any other.
+      await writer.seal(ended ? createdAt + retentionMs : undefined);
     } catch (error) {
       // Nobody has the id yet: the half-written job goes (its lease would end it anyway).
       await writer.discard().catch(() => undefined);
