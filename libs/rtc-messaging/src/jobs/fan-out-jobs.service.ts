@@ -3,10 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { FieldViolation, RtcValidationError } from '../errors';
-import { MAX_ENTRY_VIOLATIONS } from '../room/rtc-id-list.validator';
+import { MAX_ENTRY_VIOLATIONS, malformedIdViolations } from '../room/rtc-id-list.validator';
 import { ID_PATTERN } from '../rtc-openapi.constants';
 import { fanOutArgumentViolations } from '../unicast/fan-out';
-import { MessageContentDto, RTC_ID_RULE, rtcIdRuleText, validateInput } from '../validation';
+import { MessageContentDto, rtcIdRuleText, validateInput } from '../validation';
 import { FanOutJobNotFoundError } from './fan-out-job-not-found.error';
 import { FanOutJobStore } from './fan-out-job.store';
 import { FanOutJobWriter } from './fan-out-job.writer';
@@ -42,10 +42,10 @@ const RECIPIENT_ID_RULE = rtcIdRuleText('to');
 
 /**
  * The positions of malformed ids when they fail the creation: the first
- * `MAX_ENTRY_VIOLATIONS` named, the rest counted, as `expandIdListViolations` reports a list.
+ * `MAX_ENTRY_VIOLATIONS` kept, the rest counted (an input read as a stream is not kept).
  */
 class MalformedIds {
-  private readonly named: FieldViolation[] = [];
+  private readonly listed: number[] = [];
   private count = 0;
   /** Recipients read but not written, once creation is bound to fail. */
   skipped = 0;
@@ -60,27 +60,14 @@ class MalformedIds {
   add(index: number): void {
     if (!this.fail) return;
     this.count++;
-    if (this.named.length < MAX_ENTRY_VIOLATIONS) {
-      const field = `to[${index}]`;
-      this.named.push({ field, rule: RTC_ID_RULE, message: rtcIdRuleText(field) });
-    }
+    if (this.listed.length < MAX_ENTRY_VIOLATIONS) this.listed.push(index);
   }
 
+  /** @throws RtcValidationError naming them, as `expandIdListViolations` names a list's */
   throwIfAny(): void {
-    if (this.count === 0) return;
-    const rest = this.count - this.named.length;
-    throw new RtcValidationError(
-      rest === 0
-        ? this.named
-        : [
-            ...this.named,
-            {
-              field: 'to',
-              rule: RTC_ID_RULE,
-              message: `to has ${rest.toLocaleString('en-US')} more malformed ids`,
-            },
-          ],
-    );
+    if (this.count > 0) {
+      throw new RtcValidationError(malformedIdViolations('to', this.listed, this.count));
+    }
   }
 }
 
