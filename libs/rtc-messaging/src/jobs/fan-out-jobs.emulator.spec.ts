@@ -11,9 +11,6 @@ import type { RtcFanOutJobsOptions } from './fan-out-jobs.options';
 import { FanOutJobs } from './fan-out-jobs.service';
 import { RtcFanOutJobsModule } from './rtc-fan-out-jobs.module';
 
-// A shared, busy machine: room for each test, whose assertions never depend on time.
-jest.setTimeout(60_000);
-
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 const ids = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `user_${from + i}`);
@@ -23,6 +20,9 @@ async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   for await (const item of iterable) items.push(item);
   return items;
 }
+
+// A shared, busy machine: room for each test, whose assertions never depend on time.
+jest.setTimeout(60_000);
 
 /** FanOutJobs with real BullMQ and Redis, sending to the local emulator. */
 describe('FanOutJobs against Redis and the emulator', () => {
