@@ -42,6 +42,10 @@ const MAX_STALLED = 1_000;
  * neither mark nor outcome. So a recorded recipient is never sent again, and at most the calls in
  * flight when a worker died (its `concurrency`) are reported `unknown`.
  *
+ * A call that surely did not go out, and not for the recipient's sake (stopped by a cancel or by
+ * its run failing; the budget's store or the upstream unreachable), is released instead of
+ * recorded: sent when the slice runs again, or counted `cancelled` when its job ends cancelled.
+ *
  * It is created here rather than with `@Processor`, whose worker options are fixed when the class
  * is declared: concurrency, lock duration and whether to run at all come from `forRootAsync`.
  */
