@@ -117,3 +117,29 @@ if redis.call('HEXISTS', KEYS[1], 'finishedAt') == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'cancelRequested', '1', 'state', 'cancelling', 'cancelledAt', ARGV[1])
 return 1
 `;
+
+/**
+ * Ends a job's creation, for some of its keys at a time. KEYS: meta, then the keys the creation
+ * wrote (ids, and rec / out / refusals of the recipients refused at creation). ARGV: '' to lift
+ * the creation's lease, or the time (ms) they expire (a job that ended at creation); '1' to do
+ * `meta` too (the last call). Returns how many of the keys are gone (0: all there), -1 when
+ * `meta` is. A job a worker has already ended is left as it is: the worker set its retention,
+ * and lifting it here would keep the job forever.
+ */
+export const SEAL_JOB = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if ARGV[1] == '' and redis.call('HEXISTS', KEYS[1], 'finishedAt') == 1 then return 0 end
+local first = 2
+if ARGV[2] == '1' then first = 1 end
+local gone = 0
+for i = first, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 0 then
+    gone = gone + 1
+  elseif ARGV[1] == '' then
+    redis.call('PERSIST', KEYS[i])
+  else
+    redis.call('PEXPIREAT', KEYS[i], ARGV[1])
+  end
+end
+return gone
+`;

@@ -9,6 +9,7 @@ import {
   FINISH_SLICE,
   MARK_IN_FLIGHT,
   RECORD_OUTCOME,
+  SEAL_JOB,
 } from './fan-out-job.scripts';
 import type {
   FanOutJob,
@@ -62,6 +63,7 @@ type Scripted = Redis & {
   rtcFanOutBegin(...args: (string | number)[]): Promise<number>;
   rtcFanOutFinish(...args: (string | number)[]): Promise<number>;
   rtcFanOutCancel(...args: (string | number)[]): Promise<number>;
+  rtcFanOutSeal(numberOfKeys: number, ...args: (string | number)[]): Promise<number>;
 };
 
 /**
@@ -85,7 +87,7 @@ export class FanOutJobStore {
     private readonly keyPrefix: string,
   ) {
     this.redis = redis as Scripted;
-    const define = (name: string, numberOfKeys: number, lua: string) => {
+    const define = (name: string, numberOfKeys: number | undefined, lua: string) => {
       if (!(name in redis)) redis.defineCommand(name, { numberOfKeys, lua });
     };
     define('rtcFanOutMark', 3, MARK_IN_FLIGHT);
@@ -93,6 +95,8 @@ export class FanOutJobStore {
     define('rtcFanOutBegin', 6, BEGIN_SLICE);
     define('rtcFanOutFinish', 2, FINISH_SLICE);
     define('rtcFanOutCancel', 1, CANCEL_JOB);
+    // As many keys as the call gives (its first argument).
+    define('rtcFanOutSeal', undefined, SEAL_JOB);
   }
 
   /** Whether `id` can name a job at all (so it is safe in a key name). */
@@ -103,6 +107,20 @@ export class FanOutJobStore {
   /** The client and key prefix, for the `FanOutJobWriter` of a new job. */
   get connection(): { readonly redis: Redis; readonly keyPrefix: string } {
     return { redis: this.redis, keyPrefix: this.keyPrefix };
+  }
+
+  /**
+   * Ends a job's creation for `keys` (see `SEAL_JOB`): lifts their lease, or sets them to expire
+   * at `expiresAt`; with `withMeta`, `meta` too. Resolves how many are gone, -1 if `meta` is.
+   */
+  seal(id: string, keys: readonly string[], expiresAt?: number, withMeta = false): Promise<number> {
+    return this.redis.rtcFanOutSeal(
+      keys.length + 1,
+      this.key(id, 'meta'),
+      ...keys,
+      expiresAt ?? '',
+      withMeta ? '1' : '',
+    );
   }
 
   private key(id: string, name: string): string {

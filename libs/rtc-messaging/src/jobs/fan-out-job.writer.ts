@@ -2,7 +2,7 @@ import { setImmediate } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { allJobKeys, encodeStoredId, jobKey } from './fan-out-job.keys';
 import { MAX_JOB_SAMPLES, outcomeLine } from './fan-out-job.outcome-line';
-import type { StoredJobSpec } from './fan-out-job.store';
+import type { FanOutJobStore, StoredJobSpec } from './fan-out-job.store';
 
 /** Ids per write: one `RPUSH` of about 10 KB for ids of a few characters. */
 const IDS_PER_WRITE = 1_000;
@@ -162,41 +162,31 @@ export class FanOutJobWriter {
   /**
    * Ends the creation: the lease is lifted (a running job's keys never expire), or, for a job
    * that ended at creation, replaced by its retention: every key expires at `expiresAt` (ms).
+   * Atomic per batch of keys against the job's end, so a worker that already ended the job (and
+   * set its retention) keeps it. `meta` goes last: the job is whole before it is kept.
    * @throws Error when a key is gone: the creation outlasted its lease
    */
-  async seal(expiresAt?: number): Promise<void> {
-    const keys = [this.key('meta'), ...this.idKeys()];
-    const others = [this.key('refusals')];
+  async seal(store: FanOutJobStore, expiresAt?: number): Promise<void> {
+    const keys = [...this.idKeys()];
+    if (this.samplesKept > 0) keys.push(this.key('refusals'));
     for (const slice of this.slicesWithOutcomes) {
-      others.push(this.key(`rec:${slice}`), this.key(`out:${slice}`));
+      keys.push(this.key(`rec:${slice}`), this.key(`out:${slice}`));
     }
-    for (let i = 0; i < keys.length + others.length; i += IDS_PER_WRITE) {
-      const pipeline = this.redis.pipeline();
-      for (const key of [...keys, ...others].slice(i, i + IDS_PER_WRITE)) {
-        if (expiresAt === undefined) pipeline.persist(key);
-        else pipeline.pexpireat(key, expiresAt);
-      }
-      await pipeline.exec().then(failOnError);
+    let gone = 0;
+    for (let i = 0; i === 0 || i < keys.length; i += IDS_PER_WRITE) {
+      const last = i + IDS_PER_WRITE >= keys.length;
+      const answer = await store.seal(this.id, keys.slice(i, i + IDS_PER_WRITE), expiresAt, last);
+      gone += answer < 0 ? 1 : answer;
     }
-    // PERSIST answers 0 for a key without a TTL as for a missing one: count what is there.
-    const exists = await this.existing(keys);
-    if (exists < keys.length) {
+    if (gone > 0) {
       throw new Error(
-        `The fan-out job's creation outlasted its lease (${CREATION_LEASE_MS / 60_000} minutes): ${keys.length - exists} of its keys are gone`,
+        `The fan-out job's creation outlasted its lease (${CREATION_LEASE_MS / 60_000} minutes): ${gone} of its keys are gone`,
       );
     }
   }
 
   private *idKeys(): Generator<string> {
     for (let slice = 0; slice < this.slices; slice++) yield this.key(`ids:${slice}`);
-  }
-
-  private async existing(keys: string[]): Promise<number> {
-    let count = 0;
-    for (let i = 0; i < keys.length; i += IDS_PER_WRITE) {
-      count += await this.redis.exists(...keys.slice(i, i + IDS_PER_WRITE));
-    }
-    return count;
   }
 
   /** Removes everything written for the job, once the writes in flight have landed. */

@@ -192,7 +192,7 @@ export class FanOutJobs {
         );
       }
       // A job that ended at creation is kept for its retention from then, like any other.
-      await writer.seal(ended ? createdAt + retentionMs : undefined);
+      await writer.seal(this.store, ended ? createdAt + retentionMs : undefined);
     } catch (error) {
       // Nobody has the id yet: the half-written job goes (its lease would end it anyway).
       await writer.discard().catch(() => undefined);
