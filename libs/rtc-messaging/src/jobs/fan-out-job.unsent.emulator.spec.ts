@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { collect, FanOutJobsRig, userIds } from '../../test/fan-out-jobs-rig';
+import { deadPort } from '../../test/dead-port';
 import { RestartableRedis } from '../../test/restartable-redis';
+import { RtcOpenApiEmulator } from '../testing/emulator';
 import { FanOutJobs } from './fan-out-jobs.service';
 
 jest.setTimeout(120_000);
@@ -60,5 +62,39 @@ describe('FanOutJobs across a Redis restart', () => {
         .map((r) => r.to)
         .sort(),
     ).toEqual([...accepted].sort());
+  });
+});
+
+/** The upstream unreachable: its calls surely were not sent (issue #18, item 6). */
+describe('FanOutJobs while the upstream is unreachable', () => {
+  const rig = new FanOutJobsRig();
+  beforeAll(() => rig.open());
+  afterAll(() => rig.close());
+  beforeEach(() => rig.beginTest());
+  afterEach(() => rig.endTest());
+
+  it('recipients it could not reach are sent once it is back, never refused', async () => {
+    const port = await deadPort();
+    const moduleRef = await rig.instance(
+      { concurrency: 8, slicesPerWorker: 1 },
+      { endpoint: `http://127.0.0.1:${port}`, retry: { maxAttempts: 1 } },
+    );
+    const jobs = moduleRef.get(FanOutJobs);
+    const to = userIds(50);
+    const { id } = await jobs.create({ to, message: 'hi' });
+    // A worker takes the slice; its calls find nobody listening (connect ECONNREFUSED).
+    while ((await jobs.get(id))!.state !== 'running') await sleep(50);
+    await sleep(1_500);
+    expect(await jobs.get(id)).toMatchObject({ state: 'running', done: 0, refused: 0 });
+
+    const upstream = new RtcOpenApiEmulator({ rateLimitPerSecond: 0, port });
+    await upstream.start();
+    try {
+      const progress = await rig.progressUntilEnded(jobs, id, 60_000);
+      expect(progress.at(-1)).toMatchObject({ state: 'completed', sent: 50, refused: 0 });
+      expect(upstream.accepted.map((m) => m.to as string).sort()).toEqual([...to].sort());
+    } finally {
+      await upstream.stop();
+    }
   });
 });
