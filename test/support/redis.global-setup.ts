@@ -12,7 +12,7 @@ type WithStartedRedis = typeof globalThis & { [STARTED_REDIS]?: LocalRedis };
 
 /**
  * Jest's global setup, before any spec runs: makes sure the Redis that `REDIS_URL` names (else
- * 127.0.0.1:6379) answers. When none does, it starts a throwaway `redis-server` there if one is
+ * the default, `DEFAULT_TEST_REDIS_URL`) answers. When none does, it starts a throwaway `redis-server` there if one is
  * installed (the teardown stops it), or prints one line saying how to start one. `.ci/run` relies
  * on this and starts none of its own, so a run never starts two.
  */

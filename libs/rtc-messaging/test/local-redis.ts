@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { redisAnswers, testRedisAddress } from './test-redis';
+import { DEFAULT_TEST_REDIS_URL, redisAnswers, testRedisAddress } from './test-redis';
 
 /** Hosts a `redis-server` of ours can listen on: never another machine's address. */
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -12,7 +12,7 @@ const START_TIMEOUT_MS = 5_000;
 export function howToStartRedis(url: string): string {
   const { host, port } = testRedisAddress(url);
   return (
-    `No Redis answers at ${host}:${port} (REDIS_URL, else 127.0.0.1:6379) and redis-server could not be started: ` +
+    `No Redis answers at ${host}:${port} (REDIS_URL, else ${DEFAULT_TEST_REDIS_URL}) and redis-server could not be started: ` +
     `start one with \`redis-server --daemonize yes --bind 127.0.0.1 --port ${port} --save "" --appendonly no\` ` +
     'or set REDIS_URL; the specs that need Redis fail until then.'
   );

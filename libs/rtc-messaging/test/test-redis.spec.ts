@@ -6,13 +6,16 @@ import { deadPort } from './dead-port';
 
 const WORKSPACE = join(__dirname, '..', '..', '..');
 
-/** Every spec of the workspace (the library's, the demo's, the e2e ones). */
-function specFiles(dir = WORKSPACE): string[] {
+/** Every spec of the workspace (the library's, the demo's, the e2e ones), and their helpers. */
+function specFiles(dir = WORKSPACE, helpers = false): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     if (['node_modules', 'dist', '.git'].includes(entry.name)) return [];
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) return specFiles(path);
-    return /\.(spec|e2e-spec)\.ts$/.test(entry.name) ? [path] : [];
+    if (entry.isDirectory()) return specFiles(path, helpers || entry.name === 'test');
+    if (entry.name === 'test-redis.ts') return [];
+    return /\.(spec|e2e-spec)\.ts$/.test(entry.name) || (helpers && entry.name.endsWith('.ts'))
+      ? [path]
+      : [];
   });
 }
 

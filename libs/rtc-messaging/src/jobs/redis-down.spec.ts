@@ -44,7 +44,7 @@ describe('FanOutJobs while Redis is down', () => {
     }).compile();
     await moduleRef.init();
     jobs = moduleRef.get(FanOutJobs);
-    jobId = (await jobs.create({ recipients: ['user_1', 'user_2'], message: 'hi' })).id;
+    jobId = (await jobs.create({ to: ['user_1', 'user_2'], message: 'hi' })).id;
     await redis.stop();
     redis = undefined;
     // ioredis retries the connection every 50 ms, then more slowly: several refused attempts.
@@ -69,7 +69,7 @@ describe('FanOutJobs while Redis is down', () => {
     const failures = await Promise.all([
       jobs.get(jobId).catch((e: unknown) => e),
       jobs.cancel(jobId).catch((e: unknown) => e),
-      jobs.create({ recipients: ['user_3'], message: 'hi' }).catch((e: unknown) => e),
+      jobs.create({ to: ['user_3'], message: 'hi' }).catch((e: unknown) => e),
       jobs
         .progress(jobId)
         [Symbol.asyncIterator]()
@@ -107,7 +107,7 @@ describe('FanOutJobs while Redis is connected but does not answer', () => {
     try {
       await moduleRef.init();
       const jobs = moduleRef.get(FanOutJobs);
-      const { id } = await jobs.create({ recipients: ['user_1'], message: 'hi' });
+      const { id } = await jobs.create({ to: ['user_1'], message: 'hi' });
       // Every other client's commands wait for 3 s: a Redis that is stuck.
       await admin.call('CLIENT', 'PAUSE', '3000', 'ALL');
       const failure = await jobs.get(id).catch((e: unknown) => e);
