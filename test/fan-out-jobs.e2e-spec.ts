@@ -5,6 +5,7 @@ import {
   API_KEY,
   APP_ID,
   AppUnderTest,
+  postFanOutJobNdjson,
   postJson,
   SentResponses,
   startAppUnderTest,
@@ -84,10 +85,8 @@ describe('Fan-out jobs (e2e)', () => {
   it('20,000 recipients: 202, progress over SSE, final counts, each id accepted once', async () => {
     const to = Array.from({ length: 20_000 }, (_, i) => `user_${i}`);
 
-    const created = await postJson(subject, '/v1/fan-outs', {
-      to,
-      message: 'Maintenance at 02:00',
-    });
+    // NDJSON: a JSON body lists at most 10,000 ids.
+    const created = await postFanOutJobNdjson(subject, { message: 'Maintenance at 02:00' }, to);
     expect(created.status).toBe(202);
     const { id, total } = created.body as { id: string; total: number };
     expect(total).toBe(20_000);

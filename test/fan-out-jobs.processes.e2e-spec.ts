@@ -9,7 +9,7 @@ import {
   API_KEY,
   AppUnderTest,
   deadPort,
-  postJson,
+  postFanOutJobNdjson,
   startAppUnderTest,
 } from './support/app-under-test';
 import { TEST_REDIS_URL } from '../libs/rtc-messaging/test/test-redis';
@@ -103,7 +103,8 @@ describe('Fan-out jobs across worker processes (e2e)', () => {
   }
 
   async function createJob(to: string[]): Promise<string> {
-    const res = await postJson(producer, '/v1/fan-outs', { to, message: 'Maintenance at 02:00' });
+    // NDJSON: a JSON body lists at most 10,000 ids.
+    const res = await postFanOutJobNdjson(producer, { message: 'Maintenance at 02:00' }, to);
     expect(res.status).toBe(202);
     return (res.body as { id: string }).id;
   }

@@ -17,7 +17,7 @@ export function createsFanOutJob(request: IncomingMessage): boolean {
 
 /**
  * The JSON parser of `POST /v1/fan-outs` alone, sized for `jsonMaxRecipients` ids of the longest
- * kind (6.8 MB for 50,000), and reading only what the app's parser would (a valid API key first).
+ * kind (1.6 MB for 10,000), and reading only what the app's parser would (a valid API key first).
  * Registered before the app's parser, which then finds the body read and leaves it; every other
  * route keeps the app's smaller limit. Longer lists come as NDJSON ({@link fanOutJobsNdjsonBody}).
  *

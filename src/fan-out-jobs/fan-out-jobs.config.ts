@@ -3,11 +3,12 @@ import type { RtcFanOutJobsOptions } from 'nestjs-volcengine-rtc/jobs';
 import { validateEnv } from '../config/env.schema';
 
 /**
- * The most recipients a JSON body of `POST /v1/fan-outs` may list: JSON is parsed whole, on the
- * event loop the worker shares (a million ids took 1.2 s and 650 MB), so longer lists come as
- * `application/x-ndjson`, read as a stream. 50,000 ids of the longest kind are 6.8 MB of JSON.
+ * The most recipients a JSON body of `POST /v1/fan-outs` may list: JSON is parsed and validated
+ * whole, on the event loop the worker shares (a million ids took 1.2 s and 650 MB; 50,000 held it
+ * 146 ms in `npm run bench:job-create`), so longer lists come as `application/x-ndjson`, read as a
+ * stream. 10,000 is the synchronous fan-out's default cap too: 1.6 MB of JSON at most.
  */
-export const FAN_OUT_JOB_JSON_MAX_RECIPIENTS = 50_000;
+export const FAN_OUT_JOB_JSON_MAX_RECIPIENTS = 10_000;
 
 /**
  * Fan-out jobs' settings, from the environment. `library` plugs into

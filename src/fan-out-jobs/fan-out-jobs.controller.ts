@@ -106,7 +106,7 @@ export class FanOutJobsController {
     summary: 'Start a fan-out job: one message to each of up to 1,000,000 users',
     description:
       'Validates the message, stores the recipients in Redis and queues the job; answers 202 with its id and a `Location` header. A malformed id is a 400 naming it (`to[3]`), and nothing is created. Workers send it under the shared call budget, behind single sends; a job survives restarts, and a recipient is never sent twice unless `atLeastOnce`.\n\n' +
-      'Two body formats. `application/json`: the object below, `to` listing at most 50,000 ids (more is a 413). `application/x-ndjson`, for up to `FAN_OUT_JOB_MAX_RECIPIENTS` (default 1,000,000): the first line is the object below without `to`, then one recipient id per line as a JSON string (`"user_1"`); it is read as a stream and written to Redis in chunks, so the app never holds the whole list. A line that is not a JSON string, or a malformed id, is a 400 naming `to[i]`, `i` counting recipient lines from 0 (line `i + 2`), and nothing is created.',
+      'Two body formats. `application/json`: the object below, `to` listing at most 10,000 ids (more is a 413). `application/x-ndjson`, for up to `FAN_OUT_JOB_MAX_RECIPIENTS` (default 1,000,000): the first line is the object below without `to`, then one recipient id per line as a JSON string (`"user_1"`); it is read as a stream and written to Redis in chunks, so the app never holds the whole list. A line that is not a JSON string, or a malformed id, is a 400 naming `to[i]`, `i` counting recipient lines from 0 (line `i + 2`), and nothing is created.',
   })
   @ApiConsumes('application/json', 'application/x-ndjson')
   @ApiBody({ type: CreateFanOutJobRequest })
