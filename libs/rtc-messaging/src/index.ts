@@ -115,3 +115,10 @@ export {
   tokenValidUntil,
   verifyRtcToken,
 } from './tokens';
+export {
+  RTC_CALLBACK_SIGNED_FIELDS,
+  RtcCallbackSecrets,
+  rtcCallbackSignature,
+  RtcCallbackSignedFields,
+  verifyRtcCallbackSignature,
+} from './inbound';
