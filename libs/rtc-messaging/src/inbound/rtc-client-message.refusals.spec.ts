@@ -258,6 +258,27 @@ describe('RtcInboundModule client messages: other sender checks', () => {
     }
   });
 
+  it("answers 500 without details when the app's verifier throws, and 503 when it does not answer by the deadline", async () => {
+    const running = await start({
+      deadlineMs: 300,
+      verifySender: (signature: string) =>
+        signature === 'hang'
+          ? new Promise<false>(() => undefined)
+          : Promise.reject(new Error(`verifier crashed on ${signature}`)),
+    });
+    try {
+      const url = `${running.url}/rtc/client`;
+      const crashed = await post(url, { message: 'hi', binary: false, signature: 'crash' });
+      expect(crashed.status).toBe(500);
+      expect(crashed.text).not.toContain('crash');
+      const hung = await post(url, { message: 'hi', binary: false, signature: 'hang' });
+      expect(hung.status).toBe(503);
+      expect(running.app.get(ClientInbox).received).toHaveLength(0);
+    } finally {
+      await running.close();
+    }
+  });
+
   it('answers 503 saying client messages are not configured when the module has no AppKey', async () => {
     const running = await start({}, { appKey: undefined });
     try {

@@ -180,6 +180,65 @@ describe('RtcInboundModule event callbacks: refusals, in the order 413 â†’ 400 â
   });
 });
 
+describe('RtcInboundModule event callbacks: a body that does not arrive in time', () => {
+  it('answers 408 at the deadline and closes the connection, running nothing', async () => {
+    const running = await startInboundApp({
+      inbound: {
+        events: { path: '/rtc/events', callbackSecret: SPEC_CALLBACK_SECRET, deadlineMs: 200 },
+      },
+      providers: [Events],
+    });
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = httpRequest(
+          `${running.url}/rtc/events`,
+          { method: 'POST', headers: { 'content-length': '100' } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        // Ten of the hundred bytes announced, then nothing.
+        req.write('{"EventId"');
+      });
+      expect(status).toBe(408);
+      expect(running.app.get(Events).seen).toHaveLength(0);
+    } finally {
+      await running.close();
+    }
+  });
+});
+
+describe('RtcInboundModule: an event type without a handler and no catch-all', () => {
+  @Injectable()
+  class OnlyJoins {
+    runs = 0;
+
+    @OnRtcEvent('UserJoinRoom')
+    joined() {
+      this.runs += 1;
+    }
+  }
+
+  it('is answered 200 with nothing run (RTC sends only subscribed events; a retry would not help)', async () => {
+    const running = await startInboundApp({
+      inbound: { events: { path: '/rtc/events', callbackSecret: SPEC_CALLBACK_SECRET } },
+      providers: [OnlyJoins],
+    });
+    try {
+      const response = await post(
+        `${running.url}/rtc/events`,
+        signedEvent({ EventType: 'RoomCreate' }),
+      );
+      expect(response.status).toBe(200);
+      expect(running.app.get(OnlyJoins).runs).toBe(0);
+    } finally {
+      await running.close();
+    }
+  });
+});
+
 describe('RtcInboundModule event callbacks without a callback secret', () => {
   it('answers 503 saying callbacks are not configured, before reading the body', async () => {
     const running = await startInboundApp({
