@@ -7,7 +7,7 @@ import {
   SPEC_APP_ID,
   SPEC_APP_KEY,
   startInboundApp,
-} from './inbound-app.fixture';
+} from '../../test/inbound-app';
 import { OnRtcClientMessage } from './rtc-inbound.decorators';
 import type { RtcClientMessage, RtcClientMessageReply } from './rtc-inbound.types';
 

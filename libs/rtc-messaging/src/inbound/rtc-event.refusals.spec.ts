@@ -7,7 +7,7 @@ import {
   SPEC_APP_ID,
   SPEC_CALLBACK_SECRET,
   startInboundApp,
-} from './inbound-app.fixture';
+} from '../../test/inbound-app';
 import { RTC_CALLBACK_SIGNED_FIELDS } from './rtc-callback-signature';
 import { OnRtcEvent } from './rtc-inbound.decorators';
 import type { RtcEvent } from './rtc-inbound.types';

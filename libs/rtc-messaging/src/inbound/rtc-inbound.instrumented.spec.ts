@@ -8,7 +8,7 @@ import {
   signedEvent,
   SPEC_CALLBACK_SECRET,
   SPEC_MESSAGING_OPTIONS,
-} from './inbound-app.fixture';
+} from '../../test/inbound-app';
 import { OnRtcClientMessage, OnRtcEvent } from './rtc-inbound.decorators';
 import { RtcInboundModule } from './rtc-inbound.module';
 import type { RtcClientMessage } from './rtc-inbound.types';
