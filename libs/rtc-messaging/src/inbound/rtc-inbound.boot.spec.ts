@@ -143,7 +143,7 @@ describe('RtcInboundModule at boot', () => {
     try {
       resolveInboundOptions({
         events: { path: 'rtc/events', callbackSecret: 42, deadlineMs: 0 },
-        clientMessages: { path: '/c', verifySender: 'trust-me', maxBodyBytes: -1 },
+        clientMessages: { path: '/c/:id', verifySender: 'trust-me', maxBodyBytes: -1 },
         appIds: ['bad id!'],
         deduplication: { claimTtlMs: 10, store: {} },
       });
@@ -153,9 +153,10 @@ describe('RtcInboundModule at boot', () => {
     expect(error).toBeInstanceOf(RtcInboundConfigurationError);
     expect((error as RtcInboundConfigurationError).problems).toEqual([
       expect.stringMatching(/^appIds must be a string of 1 to 128 characters/),
-      'events.path must be a path starting with /',
+      'events.path must start with / and hold only letters, digits, . _ ~ - and /',
       'events.callbackSecret must be a string',
       'events.deadlineMs must not be less than 1',
+      'clientMessages.path must start with / and hold only letters, digits, . _ ~ - and /',
       'clientMessages.maxBodyBytes must not be less than 1',
       'deduplication.claimTtlMs must not be less than 1000',
       "clientMessages.verifySender must be 'rtc-token', 'none' or a function",
