@@ -12,7 +12,7 @@ import {
 import { RtcInboundConfigurationError } from '../errors/rtc-inbound-configuration.error';
 import { problemsOf } from '../rtc-messaging.options';
 import { IsRtcId } from '../validation';
-import type { RtcEventClaimStore } from './event-claim-store.interface';
+import type { RtcEventClaimStore } from './claims/event-claim-store.interface';
 import { RtcCallbackSecrets } from './rtc-callback-signature';
 import type { RtcEventDelivery } from './rtc-inbound.types';
 
