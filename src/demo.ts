@@ -3,7 +3,7 @@
 import './telemetry/instrumentation';
 import type { INestApplication } from '@nestjs/common';
 import {
-  AcceptedMessage,
+  describeAcceptedMessage,
   EMULATOR_DEMO_CREDENTIALS,
   RtcOpenApiEmulator,
 } from 'nestjs-volcengine-rtc/testing';
@@ -26,25 +26,6 @@ const print = (line = ''): void => {
   process.stdout.write(`${line}\n`);
 };
 
-function describeMessage(message: AcceptedMessage): string {
-  const to =
-    typeof message.to === 'string'
-      ? message.to
-      : message.to === undefined
-        ? 'everyone'
-        : `${message.to.length} users`;
-  const where = message.roomId === undefined ? '' : ` in room ${message.roomId}`;
-  const body = message.binary
-    ? `<${Buffer.from(message.message, 'base64').length} bytes of binary>`
-    : JSON.stringify(
-        message.message.length > 200 ? `${message.message.slice(0, 200)}…` : message.message,
-      );
-  return (
-    `[emulator] ${message.action} accepted: ${message.from} → ${to}${where} ` +
-    `(AppId ${message.appId}, RequestId ${message.requestId}): ${body}`
-  );
-}
-
 /** A `curl` that POSTs `body` to `path` with the demo's API key, split over lines. */
 function curlCommand(url: string, path: string, body: object): string {
   return [
@@ -57,7 +38,7 @@ function curlCommand(url: string, path: string, body: object): string {
 async function main(): Promise<void> {
   const emulator = new RtcOpenApiEmulator();
   const endpoint = await emulator.start();
-  emulator.on('accepted', (message) => print(describeMessage(message)));
+  emulator.on('accepted', (message) => print(describeAcceptedMessage(message)));
 
   let app: INestApplication;
   let url: string;
