@@ -91,6 +91,7 @@ describe('parseEmulatorArgs', () => {
     [['8080'], /unexpected argument/],
     [['--access-key-id', 'AK'], /go together/],
     [['--rate-limit-key', 'ip'], /appId or accessKey/],
+    [['--toString'], /unknown flag --toString/],
   ])('refuses %j', (argv, message) => {
     expect(() => parseEmulatorArgs(argv, {})).toThrow(message);
   });

@@ -113,11 +113,11 @@ export function parseEmulatorArgs(
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     // Switches are read by `hasSwitch`; they set no emulator option.
-    if (arg === '-h' || arg.slice(2) in SWITCHES) continue;
+    if (arg === '-h' || (arg.startsWith('--') && Object.hasOwn(SWITCHES, arg.slice(2)))) continue;
     if (!arg.startsWith('--')) throw new TypeError(`unexpected argument "${arg}"`);
     const eq = arg.indexOf('=');
     const flag = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-    if (!(flag in FLAGS)) throw new TypeError(`unknown flag --${flag}`);
+    if (!Object.hasOwn(FLAGS, flag)) throw new TypeError(`unknown flag --${flag}`);
     const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
     if (value === undefined) throw new TypeError(`--${flag} needs a value`);
     fromArgs.set(flag, [...(fromArgs.get(flag) ?? []), value]);
