@@ -105,6 +105,7 @@ export {
 export {
   parseRtcToken,
   RTC_TOKEN_APP_ID_PATTERN,
+  RTC_TOKEN_MAX_LENGTH,
   RTC_TOKEN_PRIVILEGES,
   RtcAppKeys,
   RtcTokenContent,
