@@ -138,6 +138,35 @@ describe('RtcInboundModule at boot', () => {
     ]);
   });
 
+  it('runs without RtcMessagingModule given appIds and a verifier (memory de-duplication)', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        RtcInboundModule.forRoot({
+          events: EVENTS,
+          clientMessages: { path: '/rtc/client', verifySender: (signature) => signature },
+          appIds: [SPEC_MESSAGING_OPTIONS.appId],
+        }),
+      ],
+      providers: [Joined, Client],
+    }).compile();
+    const app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
+    await app.listen(0, '127.0.0.1');
+    try {
+      const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+      const event = signedEvent();
+      expect((await post(`${url}/rtc/events`, event)).status).toBe(200);
+      expect((await post(`${url}/rtc/events`, event)).text).toBe('{"outcome":"duplicate"}');
+      const reply = await post(`${url}/rtc/client`, {
+        message: 'hi',
+        binary: false,
+        signature: 'u1',
+      });
+      expect(reply.status).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('refuses malformed options, naming each one and never a value', () => {
     let error: unknown;
     try {
