@@ -2,12 +2,9 @@
 // only when the shell sets OTEL_EXPORTER_OTLP_ENDPOINT).
 import './telemetry/instrumentation';
 import type { INestApplication } from '@nestjs/common';
-import {
-  AcceptedMessage,
-  EMULATOR_DEMO_CREDENTIALS,
-  RtcOpenApiEmulator,
-} from 'nestjs-volcengine-rtc/testing';
+import { describeAcceptedMessage, RtcOpenApiEmulator } from 'nestjs-volcengine-rtc/testing';
 import { startApp } from './bootstrap';
+import { API_KEY, APP_ID, demoAppEnv, demoRedis, FROM } from './demo/demo.env';
 import { OneLineLogger } from './logging/one-line.logger';
 
 /**
@@ -15,35 +12,9 @@ import { OneLineLogger } from './logging/one-line.logger';
  * demo credentials, so it works on a fresh clone with no account and sends nothing anywhere.
  */
 
-const API_KEY = 'demo-key';
-// Tokens carry the AppId at a fixed 24 characters, as real AppIds are.
-const APP_ID = '661e000000000000000543cf';
-// A demo AppKey: the tokens it signs are refused by the real RTC service, as they should be.
-const APP_KEY = 'demo-app-key-0123456789abcdef';
-const FROM = 'server_bot';
-
 const print = (line = ''): void => {
   process.stdout.write(`${line}\n`);
 };
-
-function describeMessage(message: AcceptedMessage): string {
-  const to =
-    typeof message.to === 'string'
-      ? message.to
-      : message.to === undefined
-        ? 'everyone'
-        : `${message.to.length} users`;
-  const where = message.roomId === undefined ? '' : ` in room ${message.roomId}`;
-  const body = message.binary
-    ? `<${Buffer.from(message.message, 'base64').length} bytes of binary>`
-    : JSON.stringify(
-        message.message.length > 200 ? `${message.message.slice(0, 200)}…` : message.message,
-      );
-  return (
-    `[emulator] ${message.action} accepted: ${message.from} → ${to}${where} ` +
-    `(AppId ${message.appId}, RequestId ${message.requestId}): ${body}`
-  );
-}
 
 /** A `curl` that POSTs `body` to `path` with the demo's API key, split over lines. */
 function curlCommand(url: string, path: string, body: object): string {
@@ -55,27 +26,18 @@ function curlCommand(url: string, path: string, body: object): string {
 }
 
 async function main(): Promise<void> {
+  const redis = await demoRedis(process.env);
   const emulator = new RtcOpenApiEmulator();
   const endpoint = await emulator.start();
-  emulator.on('accepted', (message) => print(describeMessage(message)));
+  emulator.on('accepted', (message) => print(describeAcceptedMessage(message)));
 
   let app: INestApplication;
   let url: string;
   try {
     ({ app, url } = await startApp({
-      env: {
-        VOLC_ACCESSKEY: EMULATOR_DEMO_CREDENTIALS.accessKeyId,
-        VOLC_SECRETKEY: EMULATOR_DEMO_CREDENTIALS.secretAccessKey,
-        RTC_APP_ID: APP_ID,
-        RTC_APP_KEY: APP_KEY,
-        RTC_FROM: FROM,
-        RTC_ENDPOINT: endpoint,
-        API_KEYS: API_KEY,
-        // Request lines for a person, between the emulator's lines.
-        LOG_FORMAT: 'pretty',
-        // The one variable the demo takes from the shell: another port when 3000 is taken.
-        PORT: process.env.PORT ?? '3000',
-      },
+      // The shell's variables pass through (REDIS_URL, PORT, FAN_OUT_*…), but for those the
+      // emulator and the instructions below depend on.
+      env: demoAppEnv(process.env, { endpoint }, redis),
       shutdownHooks: false,
       // Warnings and errors only: Nest's start-up lines would bury the instructions below.
       logger: new OneLineLogger({ logLevels: ['error', 'warn'] }),
@@ -105,6 +67,17 @@ async function main(): Promise<void> {
   print(
     `  ${curlCommand(url, '/v1/messages/fan-out', { to: ['user_1', 'user_2', 'not valid!'], message: 'Hi all' })}`,
   );
+  print();
+  print(redis.note);
+  if (redis.url !== undefined) {
+    print();
+    print('Or as a durable fan-out job (202 at once; follow it at the Location it answers):');
+    print();
+    print(
+      `  ${curlCommand(url, '/v1/fan-outs', { to: ['user_1', 'user_2', 'user_3'], message: 'Hi all, as a job' })}`,
+    );
+    print(`  curl -s ${url}/v1/fan-outs/<id> -H 'x-api-key: ${API_KEY}'`);
+  }
   print();
   print(
     `API docs: ${url}/docs (every endpoint, its body and its errors). Also: ${url}/health/ready, ${url}/metrics`,

@@ -13,7 +13,10 @@ describe('HttpErrorFilter', () => {
   });
   const response = {};
   const host = {
-    switchToHttp: () => ({ getResponse: () => response }),
+    switchToHttp: () => ({
+      getResponse: () => response,
+      getRequest: () => ({ method: 'POST', originalUrl: '/v1/messages/unicast' }),
+    }),
   } as unknown as ArgumentsHost;
   let warn: jest.SpyInstance;
   let error: jest.SpyInstance;
@@ -55,7 +58,10 @@ describe('HttpErrorFilter', () => {
   it('cuts a stream already under way instead of answering twice (ERR_HTTP_HEADERS_SENT)', () => {
     const streaming = { headersSent: true, writableEnded: false, destroy: jest.fn() };
     const streamHost = {
-      switchToHttp: () => ({ getResponse: () => streaming }),
+      switchToHttp: () => ({
+        getResponse: () => streaming,
+        getRequest: () => ({ method: 'GET', url: '/v1/fan-outs/x/results' }),
+      }),
     } as unknown as ArgumentsHost;
     filter.catch(new TypeError('Redis went away mid-stream'), streamHost);
     expect(streaming.destroy).toHaveBeenCalledTimes(1);

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   ArgumentsHost,
   Catch,
@@ -11,10 +11,12 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { RtcError, RtcValidationError } from 'nestjs-volcengine-rtc';
 import { serverConfig, type ServerConfig } from '../config';
 import { toErrorResponse } from './error-response';
+import { requestKindOf } from './sending-routes';
 
 /**
- * Answers every error in the one JSON shape of `ErrorBody`. Logs say what failed in a line, from
- * the error's name and message: never a stack, a header or a request body.
+ * Answers every error in the one JSON shape of `ErrorBody`, with `outcome` when the request asked
+ * to send a message. Logs say what failed in a line, from the error's name and message: never a
+ * stack, a header or a request body.
  */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
@@ -29,7 +31,12 @@ export class HttpErrorFilter implements ExceptionFilter {
     const { httpAdapter } = this.adapterHost;
     const context = host.switchToHttp();
     const response = context.getResponse<ServerResponse>();
-    const { status, headers, body } = toErrorResponse(exception, this.server.jsonBodyLimitBytes);
+    const request = context.getRequest<IncomingMessage & { originalUrl?: string }>();
+    const { status, headers, body } = toErrorResponse(
+      exception,
+      this.server.jsonBodyLimitBytes,
+      requestKindOf(request.method, request.originalUrl ?? request.url),
+    );
 
     this.log(exception, status);
     if (response.headersSent) {

@@ -36,6 +36,7 @@ import { SenderPolicyPipe } from '../auth/sender-policy.pipe';
 import { API_KEY_SECURITY } from '../docs/api-docs.constants';
 import { ApiErrorResponses, ErrorBodyResponse } from '../docs/error-responses';
 import { toErrorResponse } from '../errors/error-response';
+import type { RequestKind } from '../errors/sending-routes';
 import { ClientDisconnectSignal } from '../http/client-disconnect-signal.decorator';
 import { TooManyJobCreationsException } from './fan-out-job-creation.limit';
 import { FanOutJobBody, FanOutJobRequestPipe } from './fan-out-job-request.pipe';
@@ -51,21 +52,31 @@ const NOT_FOUND = 'no fan-out job has this id (or its retention ran out)';
 
 const ALREADY_ENDED = 'the fan-out job has already ended: there is nothing left to cancel';
 
-const NO_REDIS_RESPONSE = ApiServiceUnavailableResponse({
-  type: ErrorBodyResponse,
-  description:
-    '`REDIS_URL` is not set, so this app runs no fan-out jobs; or their Redis is down, or did not answer within 250 ms. Nothing was created or changed; try again later.',
-  examples: {
-    notConfigured: {
-      summary: 'No REDIS_URL',
-      value: toErrorResponse(new ServiceUnavailableException(JOBS_NOT_CONFIGURED), 0).body,
+/**
+ * The 503: no `REDIS_URL`, or the jobs' Redis is down; `kind` says whether the route sends (then
+ * `outcome` is set).
+ */
+const noRedisResponse = (kind: RequestKind) =>
+  ApiServiceUnavailableResponse({
+    type: ErrorBodyResponse,
+    description:
+      '`REDIS_URL` is not set, so this app runs no fan-out jobs; or their Redis is down, or did not answer within 250 ms. Nothing was created or changed; try again later.',
+    examples: {
+      notConfigured: {
+        summary: 'No REDIS_URL',
+        value: toErrorResponse(new ServiceUnavailableException(JOBS_NOT_CONFIGURED), 0, kind).body,
+      },
+      redisDown: {
+        summary: 'Their Redis is down',
+        value: toErrorResponse(
+          new FanOutJobsUnavailableError('connection is reconnecting'),
+          0,
+          kind,
+        ).body,
+      },
     },
-    redisDown: {
-      summary: 'Their Redis is down',
-      value: toErrorResponse(new FanOutJobsUnavailableError('connection is reconnecting'), 0).body,
-    },
-  },
-});
+  });
+const NO_REDIS_RESPONSE = noRedisResponse('other');
 
 const TOO_MANY_CREATIONS_RESPONSE = ApiTooManyRequestsResponse({
   type: ErrorBodyResponse,
@@ -77,13 +88,13 @@ const TOO_MANY_CREATIONS_RESPONSE = ApiTooManyRequestsResponse({
       schema: { type: 'integer', minimum: 1 },
     },
   },
-  example: toErrorResponse(new TooManyJobCreationsException(2), 0).body,
+  example: toErrorResponse(new TooManyJobCreationsException(2), 0, 'send').body,
 });
 
 const NOT_FOUND_RESPONSE = ApiNotFoundResponse({
   type: ErrorBodyResponse,
   description: 'No job has this id.',
-  example: toErrorResponse(new NotFoundException(NOT_FOUND), 0).body,
+  example: toErrorResponse(new NotFoundException(NOT_FOUND), 0, 'other').body,
 });
 
 /**
@@ -113,7 +124,7 @@ export class FanOutJobsController {
   @ApiAcceptedResponse({ type: CreatedFanOutJobResponse, description: 'The job is queued.' })
   @ApiErrorResponses([400, 401, 403, 413])
   @TOO_MANY_CREATIONS_RESPONSE
-  @NO_REDIS_RESPONSE
+  @noRedisResponse('send')
   async create(
     @Body(FanOutJobRequestPipe, SenderPolicyPipe) body: FanOutJobBody,
     @Res({ passthrough: true }) response: ServerResponse,
@@ -136,7 +147,7 @@ export class FanOutJobsController {
   @Get(':id')
   @ApiOperation({ summary: "A fan-out job's state, counts and first refusals and unknowns" })
   @ApiOkResponse({ type: FanOutJobResponse })
-  @ApiErrorResponses([401])
+  @ApiErrorResponses([401], 'other')
   @NOT_FOUND_RESPONSE
   @NO_REDIS_RESPONSE
   async get(@Param('id') id: string): Promise<FanOutJobResponse> {
@@ -157,7 +168,7 @@ export class FanOutJobsController {
     type: ErrorBodyResponse,
     description: 'The job has already ended; `job` is the job, unchanged.',
   })
-  @ApiErrorResponses([401])
+  @ApiErrorResponses([401], 'other')
   @NOT_FOUND_RESPONSE
   @NO_REDIS_RESPONSE
   async cancel(@Param('id') id: string): Promise<FanOutJobResponse> {
@@ -176,7 +187,7 @@ export class FanOutJobsController {
   })
   @ApiProduces('application/x-ndjson')
   @ApiOkResponse({ type: FanOutJobOutcomeResponse, description: 'One line per recipient.' })
-  @ApiErrorResponses([401])
+  @ApiErrorResponses([401], 'other')
   @NOT_FOUND_RESPONSE
   @NO_REDIS_RESPONSE
   async results(
@@ -208,7 +219,7 @@ export class FanOutJobsController {
   })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'The event stream.' })
-  @ApiErrorResponses([401])
+  @ApiErrorResponses([401], 'other')
   @NOT_FOUND_RESPONSE
   @NO_REDIS_RESPONSE
   async events(
@@ -230,7 +241,7 @@ export class FanOutJobsController {
     } catch (error) {
       // The status is sent: the failure (Redis gone mid-stream, say) can only be told in the
       // stream, as the error body a request would get, before it ends.
-      const { body } = toErrorResponse(error, 0);
+      const { body } = toErrorResponse(error, 0, 'other');
       this.logger.warn(`events of a fan-out job ended early: ${body.message}`);
       response.write(`event: error\ndata: ${JSON.stringify(body)}\n\n`);
     } finally {

@@ -22,10 +22,11 @@ export {
   RTC_INSTRUMENTATION_SCOPE,
   RTC_LOG_CONTEXT,
   RTC_METRICS,
+  RTC_INBOUND_TYPES,
   RTC_SPANS,
   RtcCallOutcome,
 } from './telemetry/telemetry-names';
-export { errorCodeOf } from './telemetry/error-code';
+export { errorCodeOf, OTHER_ERROR_CODE } from './telemetry/error-code';
 export { FAILURE_LOG_WINDOW_MS } from './telemetry/failure-log-summary';
 export { RtcLogger } from './telemetry/rtc-logger';
 export { RTC_HTTP_SERVICE, RTC_MESSAGING_OPTIONS } from './rtc-messaging.constants';
@@ -105,6 +106,7 @@ export {
 export {
   parseRtcToken,
   RTC_TOKEN_APP_ID_PATTERN,
+  RTC_TOKEN_MAX_LENGTH,
   RTC_TOKEN_PRIVILEGES,
   RtcAppKeys,
   RtcTokenContent,
@@ -115,3 +117,5 @@ export {
   tokenValidUntil,
   verifyRtcToken,
 } from './tokens';
+// Receiving what RTC sends: event callbacks and client messages (see the README's "Receiving").
+export * from './inbound';

@@ -1,6 +1,7 @@
 export { DeliveryOutcome, RtcError } from './rtc-error';
 export { FieldViolation, RtcValidationError } from './rtc-validation.error';
 export { RtcConfigurationError } from './rtc-configuration.error';
+export { RtcInboundConfigurationError } from './rtc-inbound-configuration.error';
 export { RtcUpstreamError, UpstreamErrorDetails } from './rtc-upstream.error';
 export { RtcClockSkewError } from './rtc-clock-skew.error';
 export { RtcCredentialsExpiredError } from './rtc-credentials-expired.error';
@@ -10,3 +11,4 @@ export { RtcShuttingDownError } from './rtc-shutting-down.error';
 export { RtcTransportError, TransportFailure } from './rtc-transport.error';
 export { RtcUnknownOutcomeError, UnknownOutcomeReason } from './rtc-unknown-outcome.error';
 export { GATEWAY_ERRORS, GatewayErrorCode } from './gateway-error-codes';
+export { DOCUMENTED_ERROR_CODES, RTC_SERVICE_ERROR_CODES } from './documented-error-codes';

@@ -16,5 +16,15 @@ export interface RtcTokenClock {
  */
 export const RTC_TOKEN_CLOCK = Symbol('RTC_TOKEN_CLOCK');
 
-/** The system clock, which the module provides as `RTC_TOKEN_CLOCK`. */
-export const SYSTEM_TOKEN_CLOCK: RtcTokenClock = Object.freeze({ now: () => Date.now() });
+/**
+ * The system clock, which the module provides as `RTC_TOKEN_CLOCK`. A plain instance, never a
+ * frozen object: Nest 12's `instrument` option (on in apps made by `nest new` with
+ * `@nestjs/observe`) wraps providers in proxies, and a proxy of a frozen object throws on every
+ * method read.
+ */
+export class SystemTokenClock implements RtcTokenClock {
+  /** `Date.now()`. */
+  now(): number {
+    return Date.now();
+  }
+}
