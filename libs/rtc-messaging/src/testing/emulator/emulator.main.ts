@@ -1,4 +1,5 @@
 import { RtcOpenApiEmulatorOptions } from './emulator.options';
+import { isInboundCommand, runInboundCommand } from './inbound-commands';
 import { RtcOpenApiEmulator } from './rtc-openapi-emulator';
 
 /**
@@ -22,6 +23,9 @@ import { RtcOpenApiEmulator } from './rtc-openapi-emulator';
  *   separate process, so keeping them would only grow its memory during a long run
  * - `--jitter-ms N` [RTC_EMULATOR_JITTER_MS], one-way jitter: each request waits a random 0 to N
  *   ms before the emulator (and its rate window) sees it; default 0
+ *
+ * Subcommands that play RTC towards an app server instead (see `inbound-commands.ts`):
+ * `deliver-event` (a signed event callback) and `send-client-message` (a client's message).
  */
 
 const FLAGS: Readonly<Record<string, string>> = {
@@ -140,7 +144,18 @@ export async function runEmulatorProcess(
   return emulator;
 }
 
-if (require.main === module) {
+if (require.main === module && isInboundCommand(process.argv[2])) {
+  // exitCode, not exit(): the process ends once its output is flushed and its sockets closed.
+  runInboundCommand(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (error: unknown) => {
+      process.stderr.write(
+        `rtc emulator: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
+      process.exitCode = 2;
+    },
+  );
+} else if (require.main === module) {
   runEmulatorProcess().catch((error: unknown) => {
     process.stderr.write(
       `rtc emulator: ${error instanceof Error ? error.message : String(error)}\n`,
