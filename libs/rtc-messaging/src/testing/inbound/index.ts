@@ -22,7 +22,7 @@ export {
   makeRtcClientToken,
   RtcClientMessageBody,
   RtcClientMessageInput,
-  RtcClientMessageOptions,
+  RtcClientMessageSendOptions,
   RtcClientMessageReport,
   RtcClientTokenInput,
   sendRtcClientMessage,

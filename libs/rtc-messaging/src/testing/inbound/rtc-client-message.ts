@@ -45,7 +45,7 @@ export interface RtcClientMessageInput {
 }
 
 /** How {@link sendRtcClientMessage} sends. */
-export interface RtcClientMessageOptions {
+export interface RtcClientMessageSendOptions {
   /** How long to wait for the answer, in ms. Default 5,000. */
   readonly timeoutMs?: number;
   /** The `node:http` agent; default a fresh connection. */
@@ -121,7 +121,7 @@ export function buildRtcClientMessage(input: RtcClientMessageInput): RtcClientMe
 export async function sendRtcClientMessage(
   url: string,
   input: RtcClientMessageInput | RtcClientMessageBody,
-  options: RtcClientMessageOptions = {},
+  options: RtcClientMessageSendOptions = {},
 ): Promise<RtcClientMessageReport> {
   const body = 'binary' in input ? input : buildRtcClientMessage(input);
   const result = await postInbound(url, Buffer.from(JSON.stringify(body), 'utf8'), {
