@@ -22,6 +22,7 @@ export {
   RTC_INSTRUMENTATION_SCOPE,
   RTC_LOG_CONTEXT,
   RTC_METRICS,
+  RTC_INBOUND_TYPES,
   RTC_SPANS,
   RtcCallOutcome,
 } from './telemetry/telemetry-names';
@@ -115,10 +116,5 @@ export {
   tokenValidUntil,
   verifyRtcToken,
 } from './tokens';
-export {
-  RTC_CALLBACK_SIGNED_FIELDS,
-  RtcCallbackSecrets,
-  rtcCallbackSignature,
-  RtcCallbackSignedFields,
-  verifyRtcCallbackSignature,
-} from './inbound';
+// Receiving what RTC sends: event callbacks and client messages (see the README's "Receiving").
+export * from './inbound';

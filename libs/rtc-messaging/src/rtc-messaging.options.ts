@@ -282,7 +282,11 @@ class ResolvedRateLimit implements ResolvedRateLimitOptions {
  * copied shallowly, not through class-transformer, which would clone an ioredis client given in
  * `rateLimit.redis`.
  */
-function problemsOf<T extends object>(schema: new () => T, raw: object, prefix = ''): string[] {
+export function problemsOf<T extends object>(
+  schema: new () => T,
+  raw: object,
+  prefix = '',
+): string[] {
   const errors: ValidationError[] = validateSync(Object.assign(new schema(), raw), {
     forbidUnknownValues: true,
     // One problem per option is enough to fix it.

@@ -8,15 +8,15 @@ import type { RtcMessagingModuleOptions } from './rtc-messaging.options';
  * provider for the life of the app, where `util.inspect` of the container (or of `ModuleRef`)
  * would otherwise print them. This is what `RTC_MESSAGING_MODULE_OPTIONS` holds.
  */
-export class SealedModuleOptions {
-  readonly #options: RtcMessagingModuleOptions;
+export class SealedModuleOptions<T = RtcMessagingModuleOptions> {
+  readonly #options: T;
 
-  constructor(options: RtcMessagingModuleOptions) {
+  constructor(options: T) {
     this.#options = options;
   }
 
   /** The options exactly as given, before validation. */
-  get options(): RtcMessagingModuleOptions {
+  get options(): T {
     return this.#options;
   }
 }
@@ -25,25 +25,28 @@ export class SealedModuleOptions {
  * The options as given, whether sealed by `forRoot` / `forRootAsync` or provided plainly (as the
  * testing module and `overrideProvider(RTC_MESSAGING_MODULE_OPTIONS)` do).
  */
-export const unsealOptions = (
-  options: SealedModuleOptions | RtcMessagingModuleOptions,
-): RtcMessagingModuleOptions =>
-  options instanceof SealedModuleOptions ? options.options : options;
+export const unsealOptions = <T = RtcMessagingModuleOptions>(
+  options: SealedModuleOptions<T> | T,
+): T => (options instanceof SealedModuleOptions ? options.options : options);
 
 const isOptionsProvider = (
   provider: Provider,
-): provider is ValueProvider<RtcMessagingModuleOptions> | FactoryProvider =>
-  typeof provider === 'object' && provider.provide === RTC_MESSAGING_MODULE_OPTIONS;
+  token: unknown,
+): provider is ValueProvider<unknown> | FactoryProvider =>
+  typeof provider === 'object' && provider.provide === token;
 
 /**
- * `definition` with its `RTC_MESSAGING_MODULE_OPTIONS` provider (a value for `forRoot`, a factory
- * for every `forRootAsync` style) sealing the options it provides.
+ * `definition` with its options provider (`token`, by default `RTC_MESSAGING_MODULE_OPTIONS`: a
+ * value for `forRoot`, a factory for every `forRootAsync` style) sealing the options it provides.
  */
-export function sealOptionsOf(definition: DynamicModule): DynamicModule {
+export function sealOptionsOf(
+  definition: DynamicModule,
+  token: unknown = RTC_MESSAGING_MODULE_OPTIONS,
+): DynamicModule {
   return {
     ...definition,
     providers: definition.providers?.map((provider): Provider => {
-      if (!isOptionsProvider(provider)) return provider;
+      if (!isOptionsProvider(provider, token)) return provider;
       if ('useValue' in provider) {
         return { provide: provider.provide, useValue: new SealedModuleOptions(provider.useValue) };
       }
@@ -51,7 +54,7 @@ export function sealOptionsOf(definition: DynamicModule): DynamicModule {
       return {
         ...provider,
         useFactory: async (...args: unknown[]) =>
-          new SealedModuleOptions((await useFactory(...args)) as RtcMessagingModuleOptions),
+          new SealedModuleOptions(await useFactory(...args)),
       };
     }),
   };

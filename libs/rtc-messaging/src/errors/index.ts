@@ -1,6 +1,7 @@
 export { DeliveryOutcome, RtcError } from './rtc-error';
 export { FieldViolation, RtcValidationError } from './rtc-validation.error';
 export { RtcConfigurationError } from './rtc-configuration.error';
+export { RtcInboundConfigurationError } from './rtc-inbound-configuration.error';
 export { RtcUpstreamError, UpstreamErrorDetails } from './rtc-upstream.error';
 export { RtcClockSkewError } from './rtc-clock-skew.error';
 export { RtcCredentialsExpiredError } from './rtc-credentials-expired.error';

@@ -76,6 +76,14 @@ export class MessagingBudget implements OnApplicationShutdown {
     this.budget.observeThrottled();
   }
 
+  /**
+   * The budget's Redis connection when it has one (`rateLimit.redis`), for `RtcInboundModule`'s
+   * de-duplication to share; it stays the budget's to close, after the app's shutdown hooks.
+   */
+  get redisConnection(): Redis | Cluster | undefined {
+    return this.store instanceof RedisRateLimitStore ? this.store.connection : undefined;
+  }
+
   /** Which store paces calls now: `shared` (Redis or memory), `local` fallback, or `unavailable`. */
   get storeState(): BudgetStoreState {
     return this.budget.storeState;

@@ -213,6 +213,14 @@ export class RedisRateLimitStore implements RateLimitStore {
     return { granted: false, retryAfterMs: Number(reply[1]) };
   }
 
+  /**
+   * The store's Redis connection, for another part of the module to share (the inbound
+   * de-duplication keeps its claims there). It stays the store's to close.
+   */
+  get connection(): Redis | Cluster {
+    return this.#client;
+  }
+
   /** Quits the client if the store opened it; a shared client is left to its owner. */
   async close(): Promise<void> {
     if (!this.ownsClient) return;

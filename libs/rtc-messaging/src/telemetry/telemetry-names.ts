@@ -35,6 +35,13 @@ export const RTC_ATTRIBUTES = {
   unknown: 'rtc.unknown',
   /** Whether a room batch or a fan-out was cancelled. Spans only. */
   cancelled: 'rtc.cancelled',
+  /**
+   * What RTC delivered: an event's `EventType`, or `ClientMessage`. On the inbound metrics, a
+   * type without a handler counts as `other`, so the series stay bounded.
+   */
+  eventType: 'rtc.event_type',
+  /** An event's `EventId`. Spans only. */
+  eventId: 'rtc.event_id',
 } as const;
 
 /** Names of the metric instruments. */
@@ -49,6 +56,10 @@ export const RTC_METRICS = {
   budgetQueued: 'rtc.messaging.budget.queued',
   /** Counter of retried attempts; attributes `rtc.action`, `rtc.error_code` of the failed attempt. */
   retries: 'rtc.messaging.retries',
+  /** Counter of inbound deliveries (events and client messages); `rtc.event_type`, `rtc.outcome`. */
+  inboundDeliveries: 'rtc.inbound.deliveries',
+  /** Histogram of one handler run, in s; `rtc.event_type`, `rtc.outcome` (`handled` or `failed`). */
+  inboundHandlerDuration: 'rtc.inbound.handler.duration',
 } as const;
 
 /** Names of the spans that group several calls; each call is a child span named after its action. */
@@ -57,7 +68,14 @@ export const RTC_SPANS = {
   fanOut: 'RtcFanOut',
   /** `RoomMessagingService.sendToUsers`: one `BatchSendRoomUnicast` child per chunk of 600. */
   roomBatch: 'RtcRoomBatch',
+  /** One delivery of an event callback (SERVER span): `rtc.event_type`, `rtc.event_id`, `rtc.outcome`. */
+  inboundEvent: 'RtcInboundEvent',
+  /** One client message (SERVER span): `rtc.event_type` = `ClientMessage`, `rtc.outcome`. */
+  inboundClientMessage: 'RtcInboundClientMessage',
 } as const;
+
+/** `rtc.event_type` of a client message, and of a type outside the bounded set on metrics. */
+export const RTC_INBOUND_TYPES = { clientMessage: 'ClientMessage', other: 'other' } as const;
 
 /**
  * What became of a call, as `rtc.outcome`: `sent` (the upstream accepted it), `not_delivered`

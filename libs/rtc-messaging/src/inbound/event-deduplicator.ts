@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import type { RtcLogger } from '../telemetry/rtc-logger';
+import { orDeadline, TIMED_OUT } from './with-time-limit';
+import type { RtcEventClaimStore } from './event-claim-store.interface';
+
+/** How long a running claim lasts unless renewed: an instance that died frees it this soon. */
+export const DEFAULT_CLAIM_LEASE_MS = 30_000;
+/** How often a delivery that waits for another's run looks at the store. */
+export const DEFAULT_CLAIM_POLL_MS = 20;
+
+/** What one delivery's run came to. */
+export interface DeduplicatedRun {
+  readonly outcome: 'handled' | 'duplicate' | 'failed' | 'timed_out';
+  /** How long the handler ran, in ms, when this delivery ran it and it finished in time. */
+  readonly handlerMs?: number;
+  /** Why it failed: the handler's error, or the store's. */
+  readonly error?: unknown;
+  /** Whether the failure was the store's (the handler did not run). */
+  readonly storeFailed?: boolean;
+}
+
+/** Settings of the de-duplicator. */
+export interface EventDeduplicatorOptions {
+  /** How long a handled event is remembered, from when its handler succeeded. */
+  readonly claimTtlMs: number;
+  readonly leaseMs?: number;
+  readonly pollMs?: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Exactly-once handling of events delivered at least once, over an `RtcEventClaimStore`:
+ * - the first delivery claims the event and runs the handler; success marks it handled for
+ *   `claimTtlMs`, failure releases the claim so RTC's retry runs it again;
+ * - a delivery of a handled event does not run it (`duplicate`);
+ * - a delivery that arrives while another runs it waits for that run's outcome and answers the
+ *   same: `duplicate` once handled, `failed` once released;
+ * - at the deadline a delivery stops waiting (`timed_out`: a 503), while the run goes on and
+ *   settles the claim for the retry.
+ */
+export class EventDeduplicator {
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
+
+  constructor(
+    private readonly store: RtcEventClaimStore,
+    private readonly options: EventDeduplicatorOptions,
+    private readonly logger: RtcLogger,
+  ) {
+    this.leaseMs = options.leaseMs ?? DEFAULT_CLAIM_LEASE_MS;
+    this.pollMs = options.pollMs ?? DEFAULT_CLAIM_POLL_MS;
+  }
+
+  /**
+   * Runs `handler` for `key` unless it ran (or runs) elsewhere; never rejects.
+   * @param deadlineAt `performance.now()` time by which the delivery must be answered
+   */
+  async runOnce(
+    key: string,
+    deadlineAt: number,
+    handler: () => Promise<unknown>,
+  ): Promise<DeduplicatedRun> {
+    const owner = randomUUID();
+    let claim;
+    try {
+      claim = await this.store.claim(key, owner, this.leaseMs);
+    } catch (error) {
+      return { outcome: 'failed', error, storeFailed: true };
+    }
+    if (!claim.claimed) {
+      return claim.state === 'handled'
+        ? { outcome: 'duplicate' }
+        : this.waitForOutcome(key, deadlineAt);
+    }
+    const run = this.runClaimed(key, owner, handler);
+    const settled = await orDeadline(run, deadlineAt - performance.now());
+    return settled === TIMED_OUT ? { outcome: 'timed_out' } : settled;
+  }
+
+  private async runClaimed(
+    key: string,
+    owner: string,
+    handler: () => Promise<unknown>,
+  ): Promise<DeduplicatedRun> {
+    const renewal = setInterval(() => {
+      this.store.renew(key, owner, this.leaseMs).catch((error: unknown) => {
+        this.logger.warn(`RTC event claim could not be renewed: ${describe(error)}`);
+      });
+    }, this.leaseMs / 3);
+    renewal.unref();
+    const started = performance.now();
+    try {
+      await handler();
+    } catch (error) {
+      clearInterval(renewal);
+      await this.store.release(key, owner).catch((storeError: unknown) => {
+        // The lease then frees it: RTC's retry after that runs the handler again.
+        this.logger.warn(`RTC event claim could not be released: ${describe(storeError)}`);
+      });
+      return { outcome: 'failed', error };
+    }
+    const handlerMs = performance.now() - started;
+    clearInterval(renewal);
+    try {
+      await this.store.complete(key, owner, this.options.claimTtlMs);
+    } catch (error) {
+      // The handler succeeded: the answer is 200 (a retry would run it again). The running
+      // claim lapses with its lease, so a later duplicate could run it; say so.
+      this.logger.error(
+        `RTC event handled, but its claim could not be marked handled (a later duplicate may run it again): ${describe(error)}`,
+      );
+    }
+    return { outcome: 'handled', handlerMs };
+  }
+
+  private async waitForOutcome(key: string, deadlineAt: number): Promise<DeduplicatedRun> {
+    for (;;) {
+      const left = deadlineAt - performance.now();
+      if (left <= 0) return { outcome: 'timed_out' };
+      await sleep(Math.min(this.pollMs, left));
+      let state;
+      try {
+        state = await this.store.state(key);
+      } catch (error) {
+        return { outcome: 'failed', error, storeFailed: true };
+      }
+      if (state === 'handled') return { outcome: 'duplicate' };
+      // Released: the run this delivery waited for failed; its answer was a failure too.
+      if (state === undefined) return { outcome: 'failed' };
+    }
+  }
+}
+
+/** An error's class and message, for a log line about the store (which names no secret). */
+export const describe = (error: unknown): string =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);

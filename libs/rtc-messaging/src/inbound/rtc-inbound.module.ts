@@ -1,0 +1,127 @@
+import {
+  DynamicModule,
+  Inject,
+  MiddlewareConsumer,
+  Module,
+  NestModule,
+  OnApplicationShutdown,
+  RequestMethod,
+} from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import type { Cluster, Redis } from 'ioredis';
+import { RTC_CALL_BUDGET } from '../rtc-messaging.constants';
+import type { MessagingBudget } from '../rate-limit/messaging-budget';
+import { SealedModuleOptions, sealOptionsOf, unsealOptions } from '../sealed-module-options';
+import type { RtcEventClaimStore } from './event-claim-store.interface';
+import { MemoryEventClaimStore } from './memory-event-claim.store';
+import { RedisEventClaimStore } from './redis-event-claim.store';
+import { RtcInboundHandlers } from './rtc-inbound-handlers';
+import {
+  ConfigurableRtcInboundModule,
+  RTC_EVENT_CLAIM_STORE,
+  RTC_INBOUND_MODULE_OPTIONS,
+  RTC_INBOUND_OPTIONS,
+  RtcInboundModuleAsyncOptions,
+  RtcInboundModuleForRootOptions,
+} from './rtc-inbound.module-definition';
+import {
+  resolveInboundOptions,
+  ResolvedRtcInboundOptions,
+  RtcInboundModuleOptions,
+} from './rtc-inbound.options';
+import { RtcInboundRoutes } from './rtc-inbound.routes';
+
+/**
+ * Receives what RTC sends the app server: signed event callbacks, each handled once per
+ * `EventId`, and client messages, answered with the handler's acknowledgement. Handlers are
+ * provider methods marked `@OnRtcEvent(...)` / `@OnRtcClientMessage()`. Works beside
+ * `RtcMessagingModule` registered with `isGlobal: true`, whose AppId, `RtcTokenService` and
+ * budget Redis it reuses.
+ *
+ * @example Static options
+ * RtcInboundModule.forRoot({
+ *   events: { path: '/v1/rtc/events', callbackSecret: 'from-the-console' },
+ *   clientMessages: { path: '/v1/rtc/client-messages' },
+ * })
+ *
+ * @example Options from `@nestjs/config`
+ * RtcInboundModule.forRootAsync({
+ *   inject: [ConfigService],
+ *   useFactory: (config: ConfigService) => ({
+ *     events: { path: '/v1/rtc/events', callbackSecret: config.get('RTC_CALLBACK_SECRET') },
+ *   }),
+ * })
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [
+    {
+      provide: RTC_INBOUND_OPTIONS,
+      inject: [RTC_INBOUND_MODULE_OPTIONS],
+      // Validated once, when the app boots: a bad option stops the boot naming the option.
+      useFactory: (
+        options: SealedModuleOptions<RtcInboundModuleOptions> | RtcInboundModuleOptions,
+      ) => resolveInboundOptions(unsealOptions(options)),
+    },
+    {
+      provide: RTC_EVENT_CLAIM_STORE,
+      inject: [RTC_INBOUND_OPTIONS, { token: RTC_CALL_BUDGET, optional: true }],
+      useFactory: (
+        { deduplication }: ResolvedRtcInboundOptions,
+        budget: MessagingBudget | null | undefined,
+      ): RtcEventClaimStore => {
+        if (deduplication.store) return deduplication.store;
+        const redis: Redis | Cluster | undefined = budget?.redisConnection;
+        return redis
+          ? new RedisEventClaimStore({ client: redis, keyPrefix: deduplication.redisKeyPrefix })
+          : new MemoryEventClaimStore(deduplication.memoryMaxEvents);
+      },
+    },
+    RtcInboundHandlers,
+    RtcInboundRoutes,
+  ],
+  exports: [RTC_EVENT_CLAIM_STORE],
+})
+export class RtcInboundModule
+  extends ConfigurableRtcInboundModule
+  implements NestModule, OnApplicationShutdown
+{
+  constructor(
+    @Inject(RTC_INBOUND_OPTIONS) private readonly options: ResolvedRtcInboundOptions,
+    @Inject(RTC_EVENT_CLAIM_STORE) private readonly store: RtcEventClaimStore,
+    private readonly routes: RtcInboundRoutes,
+  ) {
+    super();
+  }
+
+  /** Mounts the routes given in the options (POST only; the app's global prefix applies). */
+  configure(consumer: MiddlewareConsumer): void {
+    const { events, clientMessages } = this.options;
+    if (events) {
+      consumer
+        .apply(this.routes.eventsMiddleware)
+        .forRoutes({ path: events.path, method: RequestMethod.POST });
+    }
+    if (clientMessages) {
+      consumer
+        .apply(this.routes.clientMessagesMiddleware)
+        .forRoutes({ path: clientMessages.path, method: RequestMethod.POST });
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // A store given in the options stays the app's; the budget's Redis stays the budget's.
+    if (this.options.deduplication.store === undefined) await this.store.close?.();
+  }
+
+  /** Registers the module with static options. */
+  static forRoot(options: RtcInboundModuleForRootOptions): DynamicModule {
+    // Sealed: the options hold the callback secret, and Nest keeps them as a provider.
+    return sealOptionsOf(super.forRoot(options), RTC_INBOUND_MODULE_OPTIONS);
+  }
+
+  /** Registers the module with options from a factory, a class or an existing provider. */
+  static forRootAsync(options: RtcInboundModuleAsyncOptions): DynamicModule {
+    return sealOptionsOf(super.forRootAsync(options), RTC_INBOUND_MODULE_OPTIONS);
+  }
+}
