@@ -1,6 +1,7 @@
 // First: OpenTelemetry must be registered before Nest, Express and http load (/metrics; traces
 // only when the shell sets OTEL_EXPORTER_OTLP_ENDPOINT).
 import './telemetry/instrumentation';
+import { join, relative } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import {
   AcceptedMessage,
@@ -21,6 +22,8 @@ const APP_ID = '661e000000000000000543cf';
 // A demo AppKey: the tokens it signs are refused by the real RTC service, as they should be.
 const APP_KEY = 'demo-app-key-0123456789abcdef';
 const FROM = 'server_bot';
+// A demo callback secret (the console's "回调密钥"): what the emulator CLI signs events with.
+const CALLBACK_SECRET = 'demo-callback-secret';
 
 const print = (line = ''): void => {
   process.stdout.write(`${line}\n`);
@@ -43,6 +46,44 @@ function describeMessage(message: AcceptedMessage): string {
     `[emulator] ${message.action} accepted: ${message.from} → ${to}${where} ` +
     `(AppId ${message.appId}, RequestId ${message.requestId}): ${body}`
   );
+}
+
+/**
+ * The emulator's command line, as built next to this file (`nest build` compiles the library's
+ * emulator entry into dist/libs), relative to where the demo was started.
+ */
+const EMULATOR_CLI = relative(
+  process.cwd(),
+  join(__dirname, '../libs/rtc-messaging/src/testing/emulator/emulator.main.js'),
+);
+
+/**
+ * What RTC would send the demo, from another terminal: a signed event callback, and a client
+ * message signed with a login token (whose echo the emulator then prints).
+ */
+function printInboundCommands(url: string): void {
+  print('Play RTC: deliver a signed event callback, then send a message as client user_42 would:');
+  print();
+  print(
+    [
+      `  RTC_CALLBACK_SECRET=${CALLBACK_SECRET} node ${EMULATOR_CLI} deliver-event \\`,
+      `    --url ${url}/v1/rtc/events --app-id ${APP_ID} --type UserJoinRoom \\`,
+      `    --data '{"RoomId":"lobby","UserId":"user_42"}'`,
+    ].join('\n'),
+  );
+  print();
+  print(
+    [
+      `  RTC_APP_KEY=${APP_KEY} node ${EMULATOR_CLI} send-client-message \\`,
+      `    --url ${url}/v1/rtc/client-messages --app-id ${APP_ID} --user user_42 \\`,
+      `    --message 'Hello from a client'`,
+    ].join('\n'),
+  );
+  print();
+  print(
+    `The demo echoes the message back to user_42 (the emulator prints it below); the event shows in: curl -H 'x-api-key: ${API_KEY}' ${url}/v1/rtc/events/recent`,
+  );
+  print();
 }
 
 /** A `curl` that POSTs `body` to `path` with the demo's API key, split over lines. */
@@ -68,6 +109,7 @@ async function main(): Promise<void> {
         VOLC_SECRETKEY: EMULATOR_DEMO_CREDENTIALS.secretAccessKey,
         RTC_APP_ID: APP_ID,
         RTC_APP_KEY: APP_KEY,
+        RTC_CALLBACK_SECRET: CALLBACK_SECRET,
         RTC_FROM: FROM,
         RTC_ENDPOINT: endpoint,
         API_KEYS: API_KEY,
@@ -106,6 +148,7 @@ async function main(): Promise<void> {
     `  ${curlCommand(url, '/v1/messages/fan-out', { to: ['user_1', 'user_2', 'not valid!'], message: 'Hi all' })}`,
   );
   print();
+  printInboundCommands(url);
   print(
     `API docs: ${url}/docs (every endpoint, its body and its errors). Also: ${url}/health/ready, ${url}/metrics`,
   );
