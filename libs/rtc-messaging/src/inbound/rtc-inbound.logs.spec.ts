@@ -1,0 +1,102 @@
+import { Injectable, LoggerService } from '@nestjs/common';
+import { RtcTokenService } from '../token-service/rtc-token.service';
+import {
+  post,
+  signedEvent,
+  SPEC_APP_KEY,
+  SPEC_CALLBACK_SECRET,
+  startInboundApp,
+} from './inbound-app.fixture';
+import { OnRtcClientMessage, OnRtcEvent } from './rtc-inbound.decorators';
+import type { RtcClientMessage } from './rtc-inbound.types';
+
+const MESSAGE = 'the-private-client-message-text';
+
+/** Every line logged, at any level, by the module and by Nest. */
+class CapturingLogger implements LoggerService {
+  readonly lines: string[] = [];
+  private capture = (...parts: unknown[]) => {
+    this.lines.push(
+      parts.map((part) => (part instanceof Error ? part.stack : String(part))).join(' '),
+    );
+  };
+  log = this.capture;
+  warn = this.capture;
+  error = this.capture;
+  debug = this.capture;
+  verbose = this.capture;
+  fatal = this.capture;
+}
+
+@Injectable()
+class Failing {
+  mode: 'throw' | 'huge' = 'throw';
+
+  @OnRtcEvent()
+  event() {
+    throw new Error('event handler failed');
+  }
+
+  @OnRtcClientMessage()
+  client(message: RtcClientMessage) {
+    if (this.mode === 'huge') return 'r'.repeat(70_000);
+    throw new Error(`could not store ${String(message.message)}`);
+  }
+}
+
+describe('RtcInboundModule logs', () => {
+  it('never hold a secret, a token, a signature or a message, whatever fails', async () => {
+    const logger = new CapturingLogger();
+    const running = await startInboundApp({
+      inbound: {
+        events: {
+          path: '/rtc/events',
+          callbackSecret: SPEC_CALLBACK_SECRET,
+          secondaryCallbackSecret: 'secondary-callback-secret',
+        },
+        clientMessages: { path: '/rtc/client' },
+      },
+      providers: [Failing],
+      logger,
+    });
+    try {
+      const { token } = await running.app.get(RtcTokenService).createLoginToken('user_1');
+      const client = `${running.url}/rtc/client`;
+      const events = `${running.url}/rtc/events`;
+      const forged = signedEvent({}, 'forged-secret');
+      const answers = [
+        await post(events, signedEvent()),
+        await post(events, forged),
+        await post(events, { ...signedEvent(), Nonce: 7 }),
+        await post(client, { message: MESSAGE, binary: false, signature: token }),
+        await post(client, { message: MESSAGE, binary: false, signature: `${token}x` }),
+        await post(client, { message: '', binary: false, signature: token }),
+      ];
+      running.app.get(Failing).mode = 'huge';
+      answers.push(await post(client, { message: MESSAGE, binary: false, signature: token }));
+      expect(answers.map((a) => a.status)).toEqual([500, 401, 400, 500, 401, 400, 500]);
+
+      const logged = logger.lines.join('\n');
+      // Something was logged: the failures are named, by handler and error class.
+      expect(logged).toContain('RTC event handler Failing.event failed');
+      expect(logged).toContain('RTC client-message handler Failing.client threw Error');
+      expect(logged).toContain('returned 70000 bytes');
+      for (const secret of [
+        SPEC_CALLBACK_SECRET,
+        'secondary-callback-secret',
+        SPEC_APP_KEY,
+        token,
+        forged.Signature,
+        MESSAGE,
+      ]) {
+        expect(logged).not.toContain(secret);
+      }
+      for (const answer of answers) {
+        expect(answer.text).not.toContain(MESSAGE);
+        expect(answer.text).not.toContain(token);
+      }
+    } finally {
+      await running.close();
+    }
+  });
+});
