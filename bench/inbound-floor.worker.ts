@@ -21,7 +21,8 @@ interface FloorInput {
 
 const input = JSON.parse(process.argv[2]) as FloorInput;
 const secrets = new RtcCallbackSecrets(input.secret);
-const redis = new Redis(input.redisUrl, { maxRetriesPerRequest: 1 });
+// The same bound as the library's claim store puts on each command (250 ms): no wait unbounded.
+const redis = new Redis(input.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 250 });
 const MAX_BODY_BYTES = 262_144;
 const CLAIM_TTL_MS = 86_400_000;
 const FIELDS = [

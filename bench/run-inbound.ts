@@ -132,6 +132,7 @@ async function waitUntilUp(port: number, path: string, output: OutputTail): Prom
         res.resume();
         resolve((res.statusCode ?? 0) < 500);
       });
+      req.setTimeout(2_000, () => req.destroy());
       req.once('error', () => resolve(false));
       req.end();
     });
