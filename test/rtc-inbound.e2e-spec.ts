@@ -479,11 +479,13 @@ describe('Two demo app instances on one Redis (e2e)', () => {
   afterAll(async () => {
     for (const instance of instances) await instance.subject.app.close();
     await emulator?.stop();
-    // This run's claims only.
-    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    // This run's claims only, by SCAN (the Redis is shared), each command bounded.
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, commandTimeout: 2_000 });
     try {
-      const keys = await redis.keys(`*${RUN}*`);
-      if (keys.length > 0) await redis.del(...keys);
+      for await (const keys of redis.scanStream({ match: `*${RUN}*`, count: 1_000 })) {
+        const batch = keys as string[];
+        if (batch.length > 0) await redis.del(...batch);
+      }
     } finally {
       redis.disconnect();
     }
