@@ -7,7 +7,7 @@ import {
   SPEC_CALLBACK_SECRET,
   SPEC_MESSAGING_OPTIONS,
   startInboundApp,
-} from './inbound-app.fixture';
+} from '../../test/inbound-app';
 import { OnRtcEvent } from './rtc-inbound.decorators';
 import { RtcInboundModule } from './rtc-inbound.module';
 import type { RtcEvent } from './rtc-inbound.types';

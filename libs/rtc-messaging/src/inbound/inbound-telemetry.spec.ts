@@ -9,7 +9,7 @@ import {
   signedEvent,
   SPEC_CALLBACK_SECRET,
   startInboundApp,
-} from './inbound-app.fixture';
+} from '../../test/inbound-app';
 import { OnRtcClientMessage, OnRtcEvent } from './rtc-inbound.decorators';
 import type { RtcEvent } from './rtc-inbound.types';
 

@@ -7,7 +7,7 @@ import {
   SPEC_APP_ID,
   SPEC_APP_KEY,
   startInboundApp,
-} from './inbound-app.fixture';
+} from '../../test/inbound-app';
 import { OnRtcClientMessage } from './rtc-inbound.decorators';
 import type { RtcClientMessage, RtcClientMessageReply } from './rtc-inbound.types';
 
@@ -253,6 +253,27 @@ describe('RtcInboundModule client messages: other sender checks', () => {
       expect(running.app.get(ClientInbox).received).toEqual([
         { userId: undefined, binary: false, message: 'hi' },
       ]);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it("answers 500 without details when the app's verifier throws, and 503 when it does not answer by the deadline", async () => {
+    const running = await start({
+      deadlineMs: 300,
+      verifySender: (signature: string) =>
+        signature === 'hang'
+          ? new Promise<false>(() => undefined)
+          : Promise.reject(new Error(`verifier crashed on ${signature}`)),
+    });
+    try {
+      const url = `${running.url}/rtc/client`;
+      const crashed = await post(url, { message: 'hi', binary: false, signature: 'crash' });
+      expect(crashed.status).toBe(500);
+      expect(crashed.text).not.toContain('crash');
+      const hung = await post(url, { message: 'hi', binary: false, signature: 'hang' });
+      expect(hung.status).toBe(503);
+      expect(running.app.get(ClientInbox).received).toHaveLength(0);
     } finally {
       await running.close();
     }

@@ -7,7 +7,7 @@ import {
   signedEvent,
   SPEC_CALLBACK_SECRET,
   startInboundApp,
-} from './inbound-app.fixture';
+} from '../../test/inbound-app';
 import { MemoryEventClaimStore } from './memory-event-claim.store';
 import { OnRtcEvent } from './rtc-inbound.decorators';
 import type { RtcEvent, RtcEventDelivery } from './rtc-inbound.types';

@@ -7,7 +7,7 @@ import {
   SPEC_APP_ID,
   SPEC_CALLBACK_SECRET,
   startInboundApp,
-} from './inbound-app.fixture';
+} from '../../test/inbound-app';
 import { RTC_CALLBACK_SIGNED_FIELDS } from './rtc-callback-signature';
 import { OnRtcEvent } from './rtc-inbound.decorators';
 import type { RtcEvent } from './rtc-inbound.types';
@@ -177,6 +177,65 @@ describe('RtcInboundModule event callbacks: refusals, in the order 413 â†’ 400 â
   it('answers other methods with 404: the route is POST only', async () => {
     const response = await fetch(url);
     expect(response.status).toBe(404);
+  });
+});
+
+describe('RtcInboundModule event callbacks: a body that does not arrive in time', () => {
+  it('answers 408 at the deadline and closes the connection, running nothing', async () => {
+    const running = await startInboundApp({
+      inbound: {
+        events: { path: '/rtc/events', callbackSecret: SPEC_CALLBACK_SECRET, deadlineMs: 200 },
+      },
+      providers: [Events],
+    });
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = httpRequest(
+          `${running.url}/rtc/events`,
+          { method: 'POST', headers: { 'content-length': '100' } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        // Ten of the hundred bytes announced, then nothing.
+        req.write('{"EventId"');
+      });
+      expect(status).toBe(408);
+      expect(running.app.get(Events).seen).toHaveLength(0);
+    } finally {
+      await running.close();
+    }
+  });
+});
+
+describe('RtcInboundModule: an event type without a handler and no catch-all', () => {
+  @Injectable()
+  class OnlyJoins {
+    runs = 0;
+
+    @OnRtcEvent('UserJoinRoom')
+    joined() {
+      this.runs += 1;
+    }
+  }
+
+  it('is answered 200 with nothing run (RTC sends only subscribed events; a retry would not help)', async () => {
+    const running = await startInboundApp({
+      inbound: { events: { path: '/rtc/events', callbackSecret: SPEC_CALLBACK_SECRET } },
+      providers: [OnlyJoins],
+    });
+    try {
+      const response = await post(
+        `${running.url}/rtc/events`,
+        signedEvent({ EventType: 'RoomCreate' }),
+      );
+      expect(response.status).toBe(200);
+      expect(running.app.get(OnlyJoins).runs).toBe(0);
+    } finally {
+      await running.close();
+    }
   });
 });
 

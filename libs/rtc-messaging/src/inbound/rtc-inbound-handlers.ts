@@ -50,7 +50,9 @@ export class RtcInboundHandlers {
       const prototype = Object.getPrototypeOf(instance) as object | null;
       if (!prototype) continue;
       for (const methodName of this.scanner.getAllMethodNames(prototype)) {
-        const method = (instance as Record<string, unknown>)[methodName];
+        // Metadata from the prototype's own method: an instrumented app (Nest 12 `instrument`)
+        // hands out instances behind proxies whose methods are wrappers without it.
+        const method = (prototype as Record<string, unknown>)[methodName];
         if (typeof method !== 'function') continue;
         const eventTypes = this.reflector.get<string[] | undefined>(
           RTC_EVENT_HANDLER_METADATA,
@@ -65,8 +67,9 @@ export class RtcInboundHandlers {
           problems.push(`${name} is on a request-scoped provider; RTC handlers must be singletons`);
           continue;
         }
-        const call = (input: unknown) =>
-          (method as (input: unknown) => unknown).call(instance, input);
+        // Called through the instance, so whatever wraps its methods (tracing, timing) runs too.
+        const target = instance as Record<string, (input: unknown) => unknown>;
+        const call = (input: unknown) => target[methodName](input);
         if (eventTypes !== undefined) this.addEventHandler(eventTypes, { name, call }, problems);
         if (isClientHandler) {
           if (this.clientMessage) {

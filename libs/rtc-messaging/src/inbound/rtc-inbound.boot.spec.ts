@@ -9,7 +9,7 @@ import {
   signedEvent,
   SPEC_CALLBACK_SECRET,
   SPEC_MESSAGING_OPTIONS,
-} from './inbound-app.fixture';
+} from '../../test/inbound-app';
 import { RtcInboundModule } from './rtc-inbound.module';
 import { RTC_INBOUND_MODULE_OPTIONS, RTC_INBOUND_OPTIONS } from './rtc-inbound.module-definition';
 import { OnRtcClientMessage, OnRtcEvent } from './rtc-inbound.decorators';

@@ -6,7 +6,7 @@ import {
   SPEC_APP_KEY,
   SPEC_CALLBACK_SECRET,
   startInboundApp,
-} from './inbound-app.fixture';
+} from '../../test/inbound-app';
 import { OnRtcClientMessage, OnRtcEvent } from './rtc-inbound.decorators';
 import type { RtcClientMessage } from './rtc-inbound.types';
 

@@ -7,7 +7,7 @@ import {
   SPEC_APP_ID,
   SPEC_CALLBACK_SECRET,
   startInboundApp,
-} from './inbound-app.fixture';
+} from '../../test/inbound-app';
 import { OnRtcClientMessage, OnRtcEvent } from './rtc-inbound.decorators';
 import type { RtcClientMessage, RtcEvent } from './rtc-inbound.types';
 

@@ -1,13 +1,16 @@
+import type { Server } from 'node:http';
 import {
   DynamicModule,
   Inject,
   MiddlewareConsumer,
   Module,
   NestModule,
+  OnApplicationBootstrap,
   OnApplicationShutdown,
+  Optional,
   RequestMethod,
 } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
 import type { Cluster, Redis } from 'ioredis';
 import { RTC_CALL_BUDGET } from '../rtc-messaging.constants';
 import type { MessagingBudget } from '../rate-limit/messaging-budget';
@@ -29,7 +32,8 @@ import {
   ResolvedRtcInboundOptions,
   RtcInboundModuleOptions,
 } from './rtc-inbound.options';
-import { RtcInboundRoutes } from './rtc-inbound.routes';
+import { InboundMiddleware, RtcInboundRoutes } from './rtc-inbound.routes';
+import { serveAheadOfApp } from './inbound-server-routes';
 
 /**
  * Receives what RTC sends the app server: signed event callbacks, each handled once per
@@ -84,18 +88,22 @@ import { RtcInboundRoutes } from './rtc-inbound.routes';
 })
 export class RtcInboundModule
   extends ConfigurableRtcInboundModule
-  implements NestModule, OnApplicationShutdown
+  implements NestModule, OnApplicationBootstrap, OnApplicationShutdown
 {
+  private unmount?: () => void;
+
   constructor(
     @Inject(RTC_INBOUND_OPTIONS) private readonly options: ResolvedRtcInboundOptions,
     @Inject(RTC_EVENT_CLAIM_STORE) private readonly store: RtcEventClaimStore,
     private readonly routes: RtcInboundRoutes,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {
     super();
   }
 
   /** Mounts the routes given in the options (POST only; the app's global prefix applies). */
   configure(consumer: MiddlewareConsumer): void {
+    if (this.options.serveBeforeAppMiddleware) return;
     const { events, clientMessages } = this.options;
     if (events) {
       consumer
@@ -109,7 +117,20 @@ export class RtcInboundModule
     }
   }
 
+  /** With `serveBeforeAppMiddleware`, puts the routes at the HTTP server, ahead of the app. */
+  onApplicationBootstrap(): void {
+    if (!this.options.serveBeforeAppMiddleware) return;
+    const server = this.adapterHost?.httpAdapter?.getHttpServer() as Server | undefined;
+    if (!server) return; // An application context without HTTP: nothing to serve.
+    const routes = new Map<string, InboundMiddleware>();
+    const { events, clientMessages } = this.options;
+    if (events) routes.set(events.path, this.routes.eventsMiddleware);
+    if (clientMessages) routes.set(clientMessages.path, this.routes.clientMessagesMiddleware);
+    this.unmount = serveAheadOfApp(server, routes);
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    this.unmount?.();
     // A store given in the options stays the app's; the budget's Redis stays the budget's.
     if (this.options.deduplication.store === undefined) await this.store.close?.();
   }

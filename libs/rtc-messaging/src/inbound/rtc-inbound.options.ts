@@ -190,6 +190,17 @@ export class RtcInboundModuleOptions {
   deduplication?: RtcDeduplicationOptions;
 
   /**
+   * Serve the routes at the HTTP server, ahead of the app's middleware, body parsers and router,
+   * instead of as Nest middleware (default `false`). Their paths are then exact (the global prefix
+   * does not apply), the app's body parser cannot read their bodies first (the module's limits
+   * always hold before a body is read whole), and a delivery costs what the module does, not
+   * what the app's middleware chain does too (its request logger, for one, does not see them).
+   */
+  @IsOptional()
+  @IsBoolean()
+  serveBeforeAppMiddleware?: boolean;
+
+  /**
    * Called for every verified delivery of an event of a served AppId, duplicates included, with
    * its outcome (e.g. to count deliveries). Must not throw; it is not awaited.
    */
@@ -227,6 +238,7 @@ export interface ResolvedRtcInboundOptions {
     readonly redisKeyPrefix: string;
   };
   readonly onEventDelivery: ((delivery: RtcEventDelivery) => void) | undefined;
+  readonly serveBeforeAppMiddleware: boolean;
 }
 
 const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null;
@@ -315,5 +327,6 @@ export function resolveInboundOptions(raw: unknown): ResolvedRtcInboundOptions {
       redisKeyPrefix: deduplication?.redisKeyPrefix ?? DEFAULT_INBOUND_REDIS_KEY_PREFIX,
     },
     onEventDelivery,
+    serveBeforeAppMiddleware: rest.serveBeforeAppMiddleware ?? false,
   };
 }

@@ -16,5 +16,9 @@ export interface RtcTokenClock {
  */
 export const RTC_TOKEN_CLOCK = Symbol('RTC_TOKEN_CLOCK');
 
-/** The system clock, which the module provides as `RTC_TOKEN_CLOCK`. */
-export const SYSTEM_TOKEN_CLOCK: RtcTokenClock = Object.freeze({ now: () => Date.now() });
+/**
+ * The system clock, which the module provides as `RTC_TOKEN_CLOCK`. A plain object, not frozen:
+ * an instrumented app (Nest 12 `instrument`) wraps providers in proxies, and a proxy may not
+ * return a wrapper for a frozen object's method.
+ */
+export const SYSTEM_TOKEN_CLOCK: RtcTokenClock = { now: () => Date.now() };

@@ -1,10 +1,13 @@
 import type { INestApplication, LoggerService, Provider } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { RtcMessagingModule } from '../rtc-messaging.module';
-import type { RtcMessagingModuleOptions } from '../rtc-messaging.options';
-import { rtcCallbackSignature, RtcCallbackSignedFields } from './rtc-callback-signature';
-import { RtcInboundModule } from './rtc-inbound.module';
-import type { RtcInboundModuleOptions } from './rtc-inbound.options';
+import { RtcMessagingModule } from '../src/rtc-messaging.module';
+import type { RtcMessagingModuleOptions } from '../src/rtc-messaging.options';
+import {
+  rtcCallbackSignature,
+  RtcCallbackSignedFields,
+} from '../src/inbound/rtc-callback-signature';
+import { RtcInboundModule } from '../src/inbound/rtc-inbound.module';
+import type { RtcInboundModuleOptions } from '../src/inbound/rtc-inbound.options';
 
 /** The AppId, AppKey and callback secret of the specs' app (the first reference vector's AppId). */
 export const SPEC_APP_ID = '5f0c3a1b2d4e6f708192a3b4';

@@ -1,0 +1,98 @@
+import { Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { randomUUID } from 'node:crypto';
+import { RtcMessagingModule } from '../rtc-messaging.module';
+import { RtcTokenService } from '../token-service/rtc-token.service';
+import {
+  post,
+  signedEvent,
+  SPEC_CALLBACK_SECRET,
+  SPEC_MESSAGING_OPTIONS,
+} from '../../test/inbound-app';
+import { OnRtcClientMessage, OnRtcEvent } from './rtc-inbound.decorators';
+import { RtcInboundModule } from './rtc-inbound.module';
+import type { RtcClientMessage } from './rtc-inbound.types';
+
+@Injectable()
+class Handlers {
+  runs = 0;
+
+  @OnRtcEvent('UserJoinRoom')
+  joined() {
+    this.runs += 1;
+  }
+
+  @OnRtcClientMessage()
+  client(message: RtcClientMessage) {
+    return { from: message.userId };
+  }
+}
+
+/** Wraps `instance` in a proxy whose methods run (timed) on the instance. */
+function timed(instance: unknown): unknown {
+  if (typeof instance !== 'object' || instance === null) return instance;
+  return new Proxy(instance, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]): unknown => {
+        const started = performance.now();
+        try {
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        } finally {
+          timings.push(performance.now() - started);
+        }
+      };
+    },
+  });
+}
+const timings: number[] = [];
+
+const prefix = `test:inbound-lib:${randomUUID()}:`;
+
+@Module({
+  imports: [
+    RtcMessagingModule.forRoot({
+      ...SPEC_MESSAGING_OPTIONS,
+      rateLimit: { redis: 'redis://127.0.0.1:6379', redisKeyPrefix: `${prefix}budget:` },
+      isGlobal: true,
+    }),
+    RtcInboundModule.forRoot({
+      events: { path: '/rtc/events', callbackSecret: SPEC_CALLBACK_SECRET },
+      clientMessages: { path: '/rtc/client' },
+      deduplication: { redisKeyPrefix: `${prefix}claims:` },
+    }),
+  ],
+  providers: [Handlers],
+})
+class InstrumentedApp {}
+
+describe('RtcInboundModule in an app whose providers are wrapped in proxies (Nest 12 instrument)', () => {
+  it('receives events (Redis de-duplication) and client messages', async () => {
+    const app = await NestFactory.create(InstrumentedApp, {
+      bodyParser: false,
+      logger: false,
+      abortOnError: false,
+      // An instrumenting proxy around every instance, as @nestjs/observe puts there: it reads
+      // through to the instance and times each method, which runs on the instance itself.
+      instrument: { instanceDecorator: timed },
+    });
+    try {
+      await app.listen(0, '127.0.0.1');
+      const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+      const event = signedEvent();
+      expect((await post(`${url}/rtc/events`, event)).status).toBe(200);
+      expect((await post(`${url}/rtc/events`, event)).text).toBe('{"outcome":"duplicate"}');
+      const { token } = await app.get(RtcTokenService).createLoginToken('user_3');
+      const reply = await post(`${url}/rtc/client`, {
+        message: 'hi',
+        binary: false,
+        signature: token,
+      });
+      expect(reply.json()).toEqual({ from: 'user_3' });
+      expect(timings.length).toBeGreaterThan(0);
+    } finally {
+      await app.close();
+    }
+  });
+});
