@@ -13,6 +13,7 @@ import {
 } from 'nestjs-volcengine-rtc/testing';
 import type { CreateAppOptions } from '../src/bootstrap';
 import { EVENT_EXAMPLE } from '../src/rtc-inbound/rtc-inbound.api-docs';
+import { startTelemetry } from '../src/telemetry/telemetry';
 import {
   API_KEY,
   AppUnderTest,
@@ -129,6 +130,8 @@ describe('What RTC sends the demo app (e2e, the testing kit as RTC)', () => {
   let app: Listening;
 
   beforeAll(async () => {
+    // What main.ts does first (src/telemetry/instrumentation.ts): /metrics, before any app.
+    startTelemetry({});
     emulator = new RtcOpenApiEmulator({ appIds: [APP_ID] });
     await emulator.start();
     app = await listen(emulator, sent);
@@ -155,6 +158,12 @@ describe('What RTC sends the demo app (e2e, the testing kit as RTC)', () => {
         receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as string,
         deliveries: 1,
       });
+      // Served ahead of the request logger: the module's delivery is the log line.
+      expect(allLogLines()).toContainEqual(
+        expect.stringContaining(
+          `RTC event UserJoinRoom ${sentEvent.EventId} (AppId ${APP_ID}): handled`,
+        ),
+      );
     });
 
     it('answers every duplicate 200 and counts each delivery, the event listed once', async () => {
@@ -226,6 +235,18 @@ describe('What RTC sends the demo app (e2e, the testing kit as RTC)', () => {
         expect(listed).not.toContain(refused.EventId);
       });
 
+      it('logs no refusal, and counts each in /metrics by type and outcome', async () => {
+        const linesBefore = allLogLines().length;
+        const refused = event({}, 'not-the-secret');
+        await deliverRtcCallbackEvent(`${app.url}${EVENTS}`, refused, once);
+
+        expect(allLogLines().slice(linesBefore).join('\n')).not.toContain(refused.EventId);
+        const page = (await request(app.subject.server).get('/metrics').expect(200)).text;
+        expect(page).toMatch(
+          /rtc_inbound_deliveries_total\{[^}]*rtc_outcome="refused"[^}]*\} [1-9]/,
+        );
+      });
+
       it('refuses an event of another AppId, and lists nothing', async () => {
         const foreign = event({ appId: 'ffff00000000000000000000' });
         const report = await deliverRtcCallbackEvent(`${app.url}${EVENTS}`, foreign, once);
@@ -265,6 +286,9 @@ describe('What RTC sends the demo app (e2e, the testing kit as RTC)', () => {
 
       expect(ack.status).toBe(200);
       expect(JSON.parse(ack.text)).toEqual({ received: true, bytes: 13 });
+      expect(allLogLines()).toContainEqual(
+        expect.stringContaining('RTC client message from alice: 13 bytes'),
+      );
       const [echo] = await acceptedMessages(emulator, 1);
       expect(echo).toMatchObject({
         action: 'SendUnicast',

@@ -1,5 +1,6 @@
-import { Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import { RtcInboundModule } from 'nestjs-volcengine-rtc';
+import { logEventDelivery } from './event-delivery.log';
 import { RecentEvents } from './recent-events';
 import { RecentEventsController } from './recent-events.controller';
 import { RtcInboundConfig, rtcInboundConfig } from './rtc-inbound.config';
@@ -23,15 +24,25 @@ export class RecentEventsModule {}
     RtcInboundModule.forRootAsync({
       imports: [RecentEventsModule],
       inject: [rtcInboundConfig.KEY, RecentEvents],
-      useFactory: (config: RtcInboundConfig, recent: RecentEvents) => ({
-        events: {
-          path: RTC_EVENTS_PATH,
-          callbackSecret: config.callbackSecret,
-          secondaryCallbackSecret: config.secondaryCallbackSecret,
-        },
-        clientMessages: { path: RTC_CLIENT_MESSAGES_PATH },
-        onEventDelivery: (delivery) => recent.record(delivery),
-      }),
+      useFactory: (config: RtcInboundConfig, recent: RecentEvents) => {
+        const logger = new Logger('RtcInbound');
+        return {
+          events: {
+            path: RTC_EVENTS_PATH,
+            callbackSecret: config.callbackSecret,
+            secondaryCallbackSecret: config.secondaryCallbackSecret,
+          },
+          clientMessages: { path: RTC_CLIENT_MESSAGES_PATH },
+          onEventDelivery: (delivery) => {
+            recent.record(delivery);
+            logEventDelivery(logger, delivery);
+          },
+          // At the HTTP server, ahead of the app's middleware chain: a delivery costs about a third
+          // of the CPU it did through Express (bench/README.md), the module's body limits hold
+          // before any parser, and the request log is replaced by the line above.
+          serveBeforeAppMiddleware: true,
+        };
+      },
     }),
   ],
   controllers: [RecentEventsController],

@@ -47,6 +47,8 @@ export class RtcInbox {
     const bytes = message.binary
       ? message.message.length
       : Buffer.byteLength(message.message, 'utf8');
+    // The module serves the route ahead of the request logger: this is the message's log line.
+    this.logger.log(`RTC client message from ${message.userId ?? '(unverified)'}: ${bytes} bytes`);
     // The sender is known: the route checks its token (verifySender 'rtc-token').
     if (this.config.echoClientMessages && message.userId !== undefined) {
       this.echo(message.userId, message);
