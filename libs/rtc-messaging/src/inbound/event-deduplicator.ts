@@ -5,6 +5,11 @@ import type { RtcEventClaimStore } from './event-claim-store.interface';
 
 /** How long a running claim lasts unless renewed: an instance that died frees it this soon. */
 export const DEFAULT_CLAIM_LEASE_MS = 30_000;
+/**
+ * How long a run keeps its claim alive at most: a handler that hangs must not hold its event
+ * forever (every retry would wait, then 503). Past this the lease lapses and a retry runs it.
+ */
+export const DEFAULT_MAX_RUN_MS = 600_000;
 /** How often a delivery that waits for another's run looks at the store. */
 export const DEFAULT_CLAIM_POLL_MS = 20;
 
@@ -25,6 +30,8 @@ export interface EventDeduplicatorOptions {
   readonly claimTtlMs: number;
   readonly leaseMs?: number;
   readonly pollMs?: number;
+  /** How long a run renews its claim at most; see `DEFAULT_MAX_RUN_MS`. */
+  readonly maxRunMs?: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -42,6 +49,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export class EventDeduplicator {
   private readonly leaseMs: number;
   private readonly pollMs: number;
+  private readonly maxRunMs: number;
 
   constructor(
     private readonly store: RtcEventClaimStore,
@@ -50,6 +58,7 @@ export class EventDeduplicator {
   ) {
     this.leaseMs = options.leaseMs ?? DEFAULT_CLAIM_LEASE_MS;
     this.pollMs = options.pollMs ?? DEFAULT_CLAIM_POLL_MS;
+    this.maxRunMs = options.maxRunMs ?? DEFAULT_MAX_RUN_MS;
   }
 
   /**
@@ -83,13 +92,20 @@ export class EventDeduplicator {
     owner: string,
     handler: () => Promise<unknown>,
   ): Promise<DeduplicatedRun> {
+    const started = performance.now();
     const renewal = setInterval(() => {
+      if (performance.now() - started > this.maxRunMs) {
+        clearInterval(renewal);
+        this.logger.warn(
+          `RTC event handler still running after ${this.maxRunMs} ms: its claim lapses, and RTC's next retry may run it again`,
+        );
+        return;
+      }
       this.store.renew(key, owner, this.leaseMs).catch((error: unknown) => {
         this.logger.warn(`RTC event claim could not be renewed: ${describe(error)}`);
       });
     }, this.leaseMs / 3);
     renewal.unref();
-    const started = performance.now();
     try {
       await handler();
     } catch (error) {
