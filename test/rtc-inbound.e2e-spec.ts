@@ -12,7 +12,7 @@ import {
   sendRtcClientMessage,
 } from 'nestjs-volcengine-rtc/testing';
 import type { CreateAppOptions } from '../src/bootstrap';
-import { EVENT_EXAMPLE } from '../src/rtc-inbound/rtc-inbound.api-docs';
+import { EVENT_EXAMPLE } from '../src/docs/rtc-inbound.api-docs';
 import { startTelemetry } from '../src/telemetry/telemetry';
 import {
   API_KEY,

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { API_KEY_HEADER } from '../auth/api-key.middleware';
 import type { ServerConfig } from '../config';
-import { withRtcInboundRoutes } from '../rtc-inbound/rtc-inbound.api-docs';
+import { withRtcInboundRoutes } from './rtc-inbound.api-docs';
 import { API_KEY_SECURITY, DOCS_PATH } from './api-docs.constants';
 
 const DESCRIPTION = `Sends Volcengine RTC server messages: to users who called \`login\` (\`/v1/messages\`) and inside rooms (\`/v1/rooms\`).

@@ -4,7 +4,7 @@ import {
   DEFAULT_EVENT_MAX_BODY_BYTES,
   DEFAULT_INBOUND_DEADLINE_MS,
 } from 'nestjs-volcengine-rtc';
-import { RTC_CLIENT_MESSAGES_PATH, RTC_EVENTS_PATH } from './rtc-inbound.constants';
+import { RTC_CLIENT_MESSAGES_PATH, RTC_EVENTS_PATH } from '../rtc-inbound/rtc-inbound.constants';
 
 /*
  * The two routes RTC calls are served by the library's `RtcInboundModule` (middleware, not
