@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { inspect } from 'node:util';
+import { ConfigService } from '@nestjs/config';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { RtcTokenService } from 'nestjs-volcengine-rtc';
@@ -13,6 +15,7 @@ import {
 } from 'nestjs-volcengine-rtc/testing';
 import type { CreateAppOptions } from '../src/bootstrap';
 import { EVENT_EXAMPLE } from '../src/docs/rtc-inbound.api-docs';
+import { rtcInboundConfig } from '../src/rtc-inbound/rtc-inbound.config';
 import { startTelemetry } from '../src/telemetry/telemetry';
 import {
   API_KEY,
@@ -447,6 +450,27 @@ describe('What RTC sends the demo app (e2e, the testing kit as RTC)', () => {
     const shown = everythingShown(sent);
     for (const secret of [CALLBACK_SECRET, APP_KEY, token.token, 'confidential-9b1c']) {
       expect(shown).not.toContain(secret);
+    }
+  });
+
+  it('never shows the callback secrets in util.inspect or JSON of the configuration', async () => {
+    const rotating = await listen(emulator, sent, {
+      RTC_CALLBACK_SECRET_SECONDARY: OLD_CALLBACK_SECRET,
+    });
+    try {
+      const settings = rotating.subject.app.get(rtcInboundConfig.KEY);
+      const namespace = rotating.subject.app.get(ConfigService).get('rtcInbound');
+      const shown = [
+        inspect(settings, { showHidden: true, depth: 10 }),
+        JSON.stringify(settings),
+        inspect(namespace, { showHidden: true, depth: 10 }),
+        JSON.stringify(namespace),
+      ].join('\n');
+      expect(shown).toContain('[redacted]');
+      expect(shown).not.toContain(CALLBACK_SECRET);
+      expect(shown).not.toContain(OLD_CALLBACK_SECRET);
+    } finally {
+      await rotating.subject.app.close();
     }
   });
 });
