@@ -66,7 +66,7 @@ export interface RtcEventDeliveryReport {
   readonly attempts: readonly RtcEventDeliveryAttempt[];
 }
 
-function positiveInteger(name: string, value: number, min: number): number {
+function integerAtLeast(name: string, value: number, min: number): number {
   if (!Number.isInteger(value) || value < min) {
     throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`);
   }
@@ -88,14 +88,14 @@ export async function deliverRtcCallbackEvent(
   event: RtcCallbackEventBody,
   options: RtcEventDeliveryOptions = {},
 ): Promise<RtcEventDeliveryReport> {
-  const maxDeliveries = positiveInteger(
+  const maxDeliveries = integerAtLeast(
     'maxDeliveries',
     options.maxDeliveries ?? RTC_CALLBACK_MAX_DELIVERIES,
     1,
   );
-  const timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? RTC_CALLBACK_TIMEOUT_MS, 1);
-  const retryDelayMs = positiveInteger('retryDelayMs', options.retryDelayMs ?? 0, 0);
-  const copies = positiveInteger('copies', options.copies ?? 1, 1);
+  const timeoutMs = integerAtLeast('timeoutMs', options.timeoutMs ?? RTC_CALLBACK_TIMEOUT_MS, 1);
+  const retryDelayMs = integerAtLeast('retryDelayMs', options.retryDelayMs ?? 0, 0);
+  const copies = integerAtLeast('copies', options.copies ?? 1, 1);
   const body = Buffer.from(JSON.stringify(event), 'utf8');
   const attempts: RtcEventDeliveryAttempt[] = [];
   let sent = 0;
