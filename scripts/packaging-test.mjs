@@ -16,6 +16,11 @@
  *      up, the testing module;
  *    - requires `.` and `./testing` with @nestjs/terminus, ioredis, @nestjs/bullmq and bullmq made unloadable, and imports
  *      every subpath from an ES module.
+ * 4. Beside them, a Nest 12 app made the way `nest new` makes one today (`"type": "module"`,
+ *    `nodenext`, `NestFactory.create(AppModule, { instrument: ObserveInstrument })` of
+ *    @nestjs/observe, which proxies every provider): test/packaging/observe-consumer/ makes a
+ *    token, sends a message, reads /health and runs a fan-out job (Redis at REDIS_URL, default
+ *    127.0.0.1:6379) through that instrumentation.
  * Exits non-zero on any failure, after a summary; removes its scratch directories unless
  * KEEP_PACKAGING_DIRS=1.
  */
@@ -34,7 +39,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const fixture = join(root, 'test/packaging/consumer');
+const fixtures = join(root, 'test/packaging');
 const PACKAGE = 'nestjs-volcengine-rtc';
 /**
  * The only dependencies the package may have: the proxy tunnel and the NO_PROXY rules of
@@ -45,6 +50,8 @@ const ALLOWED_DEPENDENCIES = new Set(['https-proxy-agent', 'proxy-from-env']);
 
 /**
  * @typedef {object} ConsumerSpec What one scratch app installs and how it compiles.
+ * @property {string} fixture the folder of test/packaging/ whose .ts files are the app's src/
+ * @property {'module'} [type] the app's package.json `type`: ESM, as `nest new` makes apps now
  * @property {Record<string, string>} dependencies
  * @property {Record<string, string>} devDependencies
  * @property {{ module: string; moduleResolution: string; target: string }} compilerOptions
@@ -77,6 +84,7 @@ const ALLOWED_DEPENDENCIES = new Set(['https-proxy-agent', 'proxy-from-env']);
  */
 const CONSUMERS = {
   nest12: {
+    fixture: 'consumer',
     dependencies: {
       '@nestjs/common': '^12.0.0',
       '@nestjs/core': '^12.0.0',
@@ -100,6 +108,7 @@ const CONSUMERS = {
     ],
   },
   nest11: {
+    fixture: 'consumer',
     dependencies: {
       '@nestjs/common': '^11.0.0',
       '@nestjs/core': '^11.0.0',
@@ -119,6 +128,32 @@ const CONSUMERS = {
     // Nest 11's classic starter: CommonJS with node10 resolution, which ignores `exports`.
     compilerOptions: { module: 'commonjs', moduleResolution: 'node', target: 'ES2021' },
     typeChecks: [{ module: 'commonjs', moduleResolution: 'node' }],
+  },
+  // What `nest new` generates today (@nestjs/schematics' ts-esm template, with @nestjs/observe,
+  // the CLI's default answer), plus this package's peers for messaging, health and jobs.
+  'nest12-observe': {
+    fixture: 'observe-consumer',
+    type: 'module',
+    dependencies: {
+      '@nestjs/common': '^12.0.1',
+      '@nestjs/core': '^12.0.1',
+      '@nestjs/observe': '^0.3.0',
+      '@nestjs/platform-express': '^12.0.1',
+      'reflect-metadata': '^0.2.2',
+      rxjs: '^7.8.1',
+      '@nestjs/axios': '^12.0.0',
+      '@nestjs/terminus': '^12.0.0',
+      '@nestjs/bullmq': '^12.0.0',
+      axios: '^1.7.0',
+      bullmq: '^6.0.0',
+      ioredis: '^5.0.0',
+      'class-transformer': '^0.5.1',
+      'class-validator': '^0.15.0',
+    },
+    devDependencies: { typescript: '~6.0.3', '@types/node': '^24.0.0' },
+    compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2023' },
+    // The declarations are checked by the nest12 app already.
+    typeChecks: [],
   },
 };
 
@@ -340,13 +375,18 @@ console.log('named ESM imports of ' + manifest.name + '@' + manifest.version);
  */
 async function consumer(name, spec, tarball) {
   const dir = join(scratch, name);
-  cpSync(fixture, join(dir, 'src'), { recursive: true });
+  // Only the sources: a fixture's own tsconfig.json and package.json are for the workspace's editor.
+  cpSync(join(fixtures, spec.fixture), join(dir, 'src'), {
+    recursive: true,
+    filter: (source) => !/\.json$/.test(source),
+  });
   writeFileSync(
     join(dir, 'package.json'),
     JSON.stringify(
       {
         name: `rtc-packaging-${name}`,
         private: true,
+        ...(spec.type ? { type: spec.type } : {}),
         dependencies: { [PACKAGE]: `file:${tarball}`, ...spec.dependencies },
         devDependencies: spec.devDependencies,
       },

@@ -3,12 +3,9 @@
 import './telemetry/instrumentation';
 import { join, relative } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import {
-  AcceptedMessage,
-  EMULATOR_DEMO_CREDENTIALS,
-  RtcOpenApiEmulator,
-} from 'nestjs-volcengine-rtc/testing';
+import { describeAcceptedMessage, RtcOpenApiEmulator } from 'nestjs-volcengine-rtc/testing';
 import { startApp } from './bootstrap';
+import { API_KEY, APP_ID, APP_KEY, demoAppEnv, demoRedis, FROM } from './demo/demo.env';
 import { OneLineLogger } from './logging/one-line.logger';
 
 /**
@@ -16,37 +13,12 @@ import { OneLineLogger } from './logging/one-line.logger';
  * demo credentials, so it works on a fresh clone with no account and sends nothing anywhere.
  */
 
-const API_KEY = 'demo-key';
-// Tokens carry the AppId at a fixed 24 characters, as real AppIds are.
-const APP_ID = '661e000000000000000543cf';
-// A demo AppKey: the tokens it signs are refused by the real RTC service, as they should be.
-const APP_KEY = 'demo-app-key-0123456789abcdef';
-const FROM = 'server_bot';
-// A demo callback secret (the console's "回调密钥"): what the emulator CLI signs events with.
-const CALLBACK_SECRET = 'demo-callback-secret';
-
 const print = (line = ''): void => {
   process.stdout.write(`${line}\n`);
 };
 
-function describeMessage(message: AcceptedMessage): string {
-  const to =
-    typeof message.to === 'string'
-      ? message.to
-      : message.to === undefined
-        ? 'everyone'
-        : `${message.to.length} users`;
-  const where = message.roomId === undefined ? '' : ` in room ${message.roomId}`;
-  const body = message.binary
-    ? `<${Buffer.from(message.message, 'base64').length} bytes of binary>`
-    : JSON.stringify(
-        message.message.length > 200 ? `${message.message.slice(0, 200)}…` : message.message,
-      );
-  return (
-    `[emulator] ${message.action} accepted: ${message.from} → ${to}${where} ` +
-    `(AppId ${message.appId}, RequestId ${message.requestId}): ${body}`
-  );
-}
+// A demo callback secret (the console's "回调密钥"): what the emulator CLI signs events with.
+const CALLBACK_SECRET = 'demo-callback-secret';
 
 /**
  * The emulator's command line, as built next to this file (`nest build` compiles the library's
@@ -96,27 +68,21 @@ function curlCommand(url: string, path: string, body: object): string {
 }
 
 async function main(): Promise<void> {
+  const redis = await demoRedis(process.env);
   const emulator = new RtcOpenApiEmulator();
   const endpoint = await emulator.start();
-  emulator.on('accepted', (message) => print(describeMessage(message)));
+  emulator.on('accepted', (message) => print(describeAcceptedMessage(message)));
 
   let app: INestApplication;
   let url: string;
   try {
     ({ app, url } = await startApp({
+      // The shell's variables pass through (REDIS_URL, PORT, FAN_OUT_*…), but for those the
+      // emulator and the instructions below depend on.
       env: {
-        VOLC_ACCESSKEY: EMULATOR_DEMO_CREDENTIALS.accessKeyId,
-        VOLC_SECRETKEY: EMULATOR_DEMO_CREDENTIALS.secretAccessKey,
-        RTC_APP_ID: APP_ID,
-        RTC_APP_KEY: APP_KEY,
+        ...demoAppEnv(process.env, { endpoint }, redis),
+        // The secret the printed deliver-event command signs with (printInboundCommands).
         RTC_CALLBACK_SECRET: CALLBACK_SECRET,
-        RTC_FROM: FROM,
-        RTC_ENDPOINT: endpoint,
-        API_KEYS: API_KEY,
-        // Request lines for a person, between the emulator's lines.
-        LOG_FORMAT: 'pretty',
-        // The one variable the demo takes from the shell: another port when 3000 is taken.
-        PORT: process.env.PORT ?? '3000',
       },
       shutdownHooks: false,
       // Warnings and errors only: Nest's start-up lines would bury the instructions below.
@@ -147,6 +113,17 @@ async function main(): Promise<void> {
   print(
     `  ${curlCommand(url, '/v1/messages/fan-out', { to: ['user_1', 'user_2', 'not valid!'], message: 'Hi all' })}`,
   );
+  print();
+  print(redis.note);
+  if (redis.url !== undefined) {
+    print();
+    print('Or as a durable fan-out job (202 at once; follow it at the Location it answers):');
+    print();
+    print(
+      `  ${curlCommand(url, '/v1/fan-outs', { to: ['user_1', 'user_2', 'user_3'], message: 'Hi all, as a job' })}`,
+    );
+    print(`  curl -s ${url}/v1/fan-outs/<id> -H 'x-api-key: ${API_KEY}'`);
+  }
   print();
   printInboundCommands(url);
   print(

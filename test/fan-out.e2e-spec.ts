@@ -242,6 +242,7 @@ describe('POST /v1/messages/fan-out', () => {
         statusCode: 401,
         error: 'Unauthorized',
         message: 'a valid x-api-key header is required',
+        outcome: 'not_delivered',
       });
     }
     expect(emulator.received).toBe(0);

@@ -108,6 +108,21 @@ describe('request logs', () => {
     expect(everything).not.toContain(EMULATOR_DEMO_CREDENTIALS.secretAccessKey);
   });
 
+  it('logs a 5xx as one line with its status, and no stack trace', async () => {
+    // Without REDIS_URL the jobs answer 503: pino-http would log it with an Error it makes up.
+    const response = await request(subject.server)
+      .get('/v1/fan-outs/42')
+      .set('x-api-key', API_KEY)
+      .expect(503);
+
+    const logged = subject.requestLog.filter((line) =>
+      line.includes(response.headers['x-request-id']),
+    );
+    expect(logged).toHaveLength(1);
+    expect(JSON.parse(logged[0])).toMatchObject({ res: { statusCode: 503 } });
+    expect(logged[0]).not.toMatch(/stack|\n\s+at /);
+  });
+
   it('does not log probes', async () => {
     const before = subject.requestLog.length;
     await request(subject.server).get('/health/live').expect(200);

@@ -254,6 +254,7 @@ describe('POST /v1/messages/unicast', () => {
         statusCode: 413,
         error: 'Payload Too Large',
         message: 'the request body is larger than 1,572,144 bytes',
+        outcome: 'not_delivered',
       });
       expect(emulator.received).toBe(0);
     });
@@ -271,6 +272,7 @@ describe('POST /v1/messages/unicast', () => {
         statusCode: 401,
         error: 'Unauthorized',
         message: 'a valid x-api-key header is required',
+        outcome: 'not_delivered',
       });
       expect(emulator.received).toBe(0);
 

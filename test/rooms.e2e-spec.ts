@@ -343,6 +343,7 @@ describe('POST /v1/rooms/:roomId/messages[/unicast|/batch]', () => {
           statusCode: 401,
           error: 'Unauthorized',
           message: 'a valid x-api-key header is required',
+          outcome: 'not_delivered',
         });
         // Even a bad room id is not looked at.
         await post('/v1/rooms/bad%20room/messages', {}, key).expect(401);

@@ -14,6 +14,7 @@ import { jsonBodyLimitBytes } from '../app.constants';
 import { FROM_NOT_ALLOWED, SenderNotAllowedException } from '../auth/sender-policy.pipe';
 import { DEFAULT_FAN_OUT_MAX_RECIPIENTS } from '../config/env.schema';
 import { ErrorBody, Failure, toErrorResponse } from '../errors/error-response';
+import type { RequestKind } from '../errors/sending-routes';
 
 class FieldViolationResponse implements FieldViolation {
   @ApiProperty({ description: 'The field as sent, e.g. `message` or `to[3]`.', example: 'to' })
@@ -53,7 +54,7 @@ export class ErrorBodyResponse implements ErrorBody {
   @ApiPropertyOptional({
     enum: ['not_delivered', 'unknown'],
     description:
-      'Whether the message may have been delivered anyway. `unknown` (only with 502 or 504): it may have been, and sending it again may deliver it twice. `not_delivered`: it surely was not, and sending it again cannot duplicate it.',
+      'Only on requests that send a message, on each of their errors: whether the message may have been delivered anyway. `unknown` (only with 500, 502 or 504): it may have been, and sending it again may deliver it twice. `not_delivered`: it surely was not, and sending it again cannot duplicate it.',
   })
   outcome?: 'not_delivered' | 'unknown';
 
@@ -255,16 +256,40 @@ export const SINGLE_MESSAGE_ERRORS: readonly ErrorStatus[] = [
  */
 export const RECIPIENT_LIST_ERRORS: readonly ErrorStatus[] = [400, 401, 403, 413];
 
+type Documented = (typeof ERROR_RESPONSES)[ErrorStatus];
+
+/** `documented` as an endpoint that sends nothing answers it: its examples without `outcome`. */
+function withoutOutcomes(documented: Documented): Documented {
+  if (!('examples' in documented)) return documented;
+  const examples = Object.fromEntries(
+    Object.entries(documented.examples).map(([name, { summary, value }]) => {
+      const { outcome: _outcome, ...rest } = value;
+      return [name, { summary, value: rest }];
+    }),
+  );
+  return { ...documented, examples } as Documented;
+}
+
 /**
  * Documents the error answers of an endpoint, each with the shape of `ErrorBody` and examples.
+ * @param kind `other` for an endpoint that sends no message: its examples carry no `outcome`.
  *
  * @example
  * @ApiErrorResponses(SINGLE_MESSAGE_ERRORS)
+ * @ApiErrorResponses([400, 401], 'other')
  */
-export function ApiErrorResponses(statuses: readonly ErrorStatus[]): MethodDecorator {
+export function ApiErrorResponses(
+  statuses: readonly ErrorStatus[],
+  kind: RequestKind = 'send',
+): MethodDecorator {
   return applyDecorators(
-    ...statuses.map((status) =>
-      ApiResponse({ status, type: ErrorBodyResponse, ...ERROR_RESPONSES[status] }),
-    ),
+    ...statuses.map((status) => {
+      const documented = ERROR_RESPONSES[status];
+      return ApiResponse({
+        status,
+        type: ErrorBodyResponse,
+        ...(kind === 'send' ? documented : withoutOutcomes(documented)),
+      });
+    }),
   );
 }

@@ -251,12 +251,39 @@ describe('toErrorResponse', () => {
   });
 
   it('anything else → 500 without its message', () => {
-    const { status, body } = toErrorResponse(new Error('Authorization: HMAC-SHA256 abc'), LIMIT);
+    const { status, body } = toErrorResponse(
+      new Error('Authorization: HMAC-SHA256 abc'),
+      LIMIT,
+      'other',
+    );
     expect(status).toBe(500);
     expect(body).toEqual({
       statusCode: 500,
       error: 'Internal Server Error',
       message: 'internal server error',
+    });
+  });
+
+  describe('outcome: on every error of a request that sends, on none of the others', () => {
+    const invalid = new RtcValidationError([{ field: 'userId', rule: 'rtcId', message: 'bad' }]);
+
+    it.each([
+      [new UnauthorizedException('a valid x-api-key header is required'), 'not_delivered'],
+      [new ServiceUnavailableException('fan-out jobs are not available'), 'not_delivered'],
+      [invalid, 'not_delivered'],
+      [new Error('after the call, maybe'), 'unknown'],
+    ])('a request that sends: %p → outcome %s', (exception, outcome) => {
+      expect(toErrorResponse(exception, LIMIT, 'send').body.outcome).toBe(outcome);
+    });
+
+    it.each([
+      [invalid],
+      [new UnauthorizedException('a valid x-api-key header is required')],
+      [new RtcUpstreamError({ status: 500, code: 'InternalError' })],
+    ])('a request that sends nothing: %p → no outcome', (exception) => {
+      const { body } = toErrorResponse(exception, LIMIT, 'other');
+      expect(body).not.toHaveProperty('outcome');
+      expect(body).toMatchObject({ statusCode: expect.any(Number) as number });
     });
   });
 });

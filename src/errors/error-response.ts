@@ -14,8 +14,13 @@ import {
   UnknownOutcomeReason,
   UpstreamErrorDetails,
 } from 'nestjs-volcengine-rtc';
+import type { RequestKind } from './sending-routes';
 
-/** The one shape of every error body the app sends (the readiness report excepted). */
+/**
+ * The one shape of every error body the app sends: always `statusCode`, `error` and `message`;
+ * `outcome` on every error of a request that asks to send a message, and on no other. A failed
+ * readiness check keeps terminus's report besides.
+ */
 export interface ErrorBody {
   readonly statusCode: number;
   /** The status's reason phrase, e.g. `Bad Gateway`. */
@@ -25,7 +30,7 @@ export interface ErrorBody {
   readonly violations?: readonly FieldViolation[];
   /**
    * Whether the message may have been delivered anyway: `unknown` means a retry may send it twice;
-   * `not_delivered` means it surely was not.
+   * `not_delivered` means it surely was not. Only on requests that ask to send a message.
    */
   readonly outcome?: DeliveryOutcome;
   /**
@@ -257,15 +262,43 @@ function fromBodyParserError(error: BodyParserError, maxBodyBytes: number): Erro
   return { status, headers: {}, body: body(status, reasonOf(status)) };
 }
 
+function withoutOutcome(response: ErrorResponse): ErrorResponse {
+  const { outcome: _outcome, ...rest } = response.body;
+  return { ...response, body: rest };
+}
+
 /**
- * What to answer for anything a request handler threw. Library errors map to the statuses the
- * README lists; their messages are safe to show (the library puts no secret in them).
+ * `response` as a request that asked to send a message answers it: with the library error's
+ * `outcome`, or for a refusal of the app's own (401, 403, 413, a 400 of the parser, a 503 of a
+ * guard) `not_delivered`, since nothing was sent yet. An unexpected error (500) may come after
+ * the call, so it says `unknown`.
  */
-export function toErrorResponse(exception: unknown, maxBodyBytes: number): ErrorResponse {
+function withOutcome(response: ErrorResponse): ErrorResponse {
+  if (response.body.outcome !== undefined) return response;
+  const outcome: DeliveryOutcome = response.status === 500 ? 'unknown' : 'not_delivered';
+  return { ...response, body: { ...response.body, outcome } };
+}
+
+function mapException(exception: unknown, maxBodyBytes: number): ErrorResponse {
   if (exception instanceof RtcError) return fromRtcError(exception);
   // Nest's Express adapter wraps the body parser's errors in an HttpException.
   const cause = exception instanceof HttpException ? exception.cause : exception;
   if (isBodyParserError(cause)) return fromBodyParserError(cause, maxBodyBytes);
   if (exception instanceof HttpException) return fromHttpException(exception);
   return { status: 500, headers: {}, body: body(500, 'internal server error') };
+}
+
+/**
+ * What to answer for anything a request handler threw. Library errors map to the statuses the
+ * README lists; their messages are safe to show (the library puts no secret in them).
+ * @param kind whether the request asked to send a message (`requestKindOf`): only then does the
+ *   body say `outcome`. Default `send`, as for the messaging endpoints' documented examples.
+ */
+export function toErrorResponse(
+  exception: unknown,
+  maxBodyBytes: number,
+  kind: RequestKind = 'send',
+): ErrorResponse {
+  const response = mapException(exception, maxBodyBytes);
+  return kind === 'send' ? withOutcome(response) : withoutOutcome(response);
 }

@@ -13,7 +13,10 @@ describe('HttpErrorFilter', () => {
   });
   const response = {};
   const host = {
-    switchToHttp: () => ({ getResponse: () => response }),
+    switchToHttp: () => ({
+      getResponse: () => response,
+      getRequest: () => ({ method: 'POST', originalUrl: '/v1/messages/unicast' }),
+    }),
   } as unknown as ArgumentsHost;
   let warn: jest.SpyInstance;
   let error: jest.SpyInstance;

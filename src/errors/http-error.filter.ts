@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import {
   ArgumentsHost,
   Catch,
@@ -10,10 +11,12 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { RtcError, RtcValidationError } from 'nestjs-volcengine-rtc';
 import { serverConfig, type ServerConfig } from '../config';
 import { toErrorResponse } from './error-response';
+import { requestKindOf } from './sending-routes';
 
 /**
- * Answers every error in the one JSON shape of `ErrorBody`. Logs say what failed in a line, from
- * the error's name and message: never a stack, a header or a request body.
+ * Answers every error in the one JSON shape of `ErrorBody`, with `outcome` when the request asked
+ * to send a message. Logs say what failed in a line, from the error's name and message: never a
+ * stack, a header or a request body.
  */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
@@ -28,7 +31,12 @@ export class HttpErrorFilter implements ExceptionFilter {
     const { httpAdapter } = this.adapterHost;
     const context = host.switchToHttp();
     const response = context.getResponse<unknown>();
-    const { status, headers, body } = toErrorResponse(exception, this.server.jsonBodyLimitBytes);
+    const request = context.getRequest<IncomingMessage & { originalUrl?: string }>();
+    const { status, headers, body } = toErrorResponse(
+      exception,
+      this.server.jsonBodyLimitBytes,
+      requestKindOf(request.method, request.originalUrl ?? request.url),
+    );
 
     this.log(exception, status);
     for (const [name, value] of Object.entries(headers)) {

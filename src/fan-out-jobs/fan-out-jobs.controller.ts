@@ -30,6 +30,7 @@ import { SenderPolicyPipe } from '../auth/sender-policy.pipe';
 import { API_KEY_SECURITY } from '../docs/api-docs.constants';
 import { ApiErrorResponses, ErrorBodyResponse } from '../docs/error-responses';
 import { toErrorResponse } from '../errors/error-response';
+import type { RequestKind } from '../errors/sending-routes';
 import { ClientDisconnectSignal } from '../http/client-disconnect-signal.decorator';
 import { FanOutJobRequestPipe } from './fan-out-job-request.pipe';
 import { CreateFanOutJobRequest } from './fan-out-job.requests';
@@ -42,16 +43,19 @@ import { JOBS_NOT_CONFIGURED, JobsConfiguredGuard } from './jobs-configured.guar
 
 const NOT_FOUND = 'no fan-out job has this id (or its retention ran out)';
 
-const NO_REDIS_RESPONSE = ApiServiceUnavailableResponse({
-  type: ErrorBodyResponse,
-  description: '`REDIS_URL` is not set, so this app runs no fan-out jobs.',
-  example: toErrorResponse(new ServiceUnavailableException(JOBS_NOT_CONFIGURED), 0).body,
-});
+/** The 503 without `REDIS_URL`; `kind` says whether the route sends (then `outcome` is set). */
+const noRedisResponse = (kind: RequestKind) =>
+  ApiServiceUnavailableResponse({
+    type: ErrorBodyResponse,
+    description: '`REDIS_URL` is not set, so this app runs no fan-out jobs.',
+    example: toErrorResponse(new ServiceUnavailableException(JOBS_NOT_CONFIGURED), 0, kind).body,
+  });
+const NO_REDIS_RESPONSE = noRedisResponse('other');
 
 const NOT_FOUND_RESPONSE = ApiNotFoundResponse({
   type: ErrorBodyResponse,
   description: 'No job has this id.',
-  example: toErrorResponse(new NotFoundException(NOT_FOUND), 0).body,
+  example: toErrorResponse(new NotFoundException(NOT_FOUND), 0, 'other').body,
 });
 
 /**
@@ -75,7 +79,7 @@ export class FanOutJobsController {
   })
   @ApiAcceptedResponse({ type: CreatedFanOutJobResponse, description: 'The job is queued.' })
   @ApiErrorResponses([400, 401, 403, 413])
-  @NO_REDIS_RESPONSE
+  @noRedisResponse('send')
   async create(
     @Body(FanOutJobRequestPipe, SenderPolicyPipe) body: CreateFanOutJobRequest,
     @Res({ passthrough: true }) response: ServerResponse,
@@ -96,7 +100,7 @@ export class FanOutJobsController {
   @Get(':id')
   @ApiOperation({ summary: "A fan-out job's state, counts and first refusals and unknowns" })
   @ApiOkResponse({ type: FanOutJobResponse })
-  @ApiErrorResponses([401])
+  @ApiErrorResponses([401], 'other')
   @NOT_FOUND_RESPONSE
   @NO_REDIS_RESPONSE
   async get(@Param('id') id: string): Promise<FanOutJobResponse> {
@@ -113,7 +117,7 @@ export class FanOutJobsController {
       'No further recipient is sent; calls waiting for budget give up (refused), calls on the wire complete and are reported. The job is `cancelling` until they have, then `cancelled`.',
   })
   @ApiAcceptedResponse({ type: FanOutJobResponse })
-  @ApiErrorResponses([401])
+  @ApiErrorResponses([401], 'other')
   @NOT_FOUND_RESPONSE
   @NO_REDIS_RESPONSE
   async cancel(@Param('id') id: string): Promise<FanOutJobResponse> {
@@ -130,7 +134,7 @@ export class FanOutJobsController {
   })
   @ApiProduces('application/x-ndjson')
   @ApiOkResponse({ type: FanOutJobOutcomeResponse, description: 'One line per recipient.' })
-  @ApiErrorResponses([401])
+  @ApiErrorResponses([401], 'other')
   @NOT_FOUND_RESPONSE
   @NO_REDIS_RESPONSE
   async results(
@@ -162,7 +166,7 @@ export class FanOutJobsController {
   })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'The event stream.' })
-  @ApiErrorResponses([401])
+  @ApiErrorResponses([401], 'other')
   @NOT_FOUND_RESPONSE
   @NO_REDIS_RESPONSE
   async events(

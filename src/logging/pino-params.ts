@@ -83,6 +83,13 @@ export function requestLogger(logger: Logger) {
     autoLogging: { ignore: isProbeOrScrape },
     // The request is logged once, with the response line; not again on every line it causes.
     quietReqLogger: true,
+    // Without this, a 5xx line carries an `err` with a stack, one pino-http makes up ("failed
+    // with status code 503") when nothing was thrown: nine lines in pretty format that say only
+    // where pino-http is. The status is in `res`; the error filter logs what failed, in a line.
+    customErrorObject: (_request, _response, _error, fields: Record<string, unknown>) => {
+      const { err: _err, ...rest } = fields;
+      return rest;
+    },
   });
 }
 

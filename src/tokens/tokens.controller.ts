@@ -30,7 +30,8 @@ const BEHIND_USER_AUTH =
 const NO_APP_KEY_RESPONSE = ApiServiceUnavailableResponse({
   type: ErrorBodyResponse,
   description: '`RTC_APP_KEY` is not set, so this app makes no tokens.',
-  example: toErrorResponse(new ServiceUnavailableException(APP_KEY_NOT_CONFIGURED), 0).body,
+  example: toErrorResponse(new ServiceUnavailableException(APP_KEY_NOT_CONFIGURED), 0, 'other')
+    .body,
 });
 
 /**
@@ -54,7 +55,7 @@ export class TokensController {
     description: `A token for \`login(token, userId)\`: the user then receives out-of-room messages (\`/v1/messages/*\`). Its room id is empty. ${BEHIND_USER_AUTH}`,
   })
   @ApiOkResponse({ type: IssuedTokenResponse, description: 'The token and what it is for.' })
-  @ApiErrorResponses([400, 401])
+  @ApiErrorResponses([400, 401], 'other')
   @NO_APP_KEY_RESPONSE
   async login(
     @Body(RtcValidationPipe) body: CreateLoginTokenRequest,
@@ -70,7 +71,7 @@ export class TokensController {
     description: `A token for \`joinRoom\` in one room, as one user (both must be what the client passes, or joining fails with -1000): the user then receives room messages (\`/v1/rooms/*\`). \`publish\` grants publishing audio, video and data; \`subscribe\` grants subscribing; both default to true. ${BEHIND_USER_AUTH}`,
   })
   @ApiOkResponse({ type: IssuedTokenResponse, description: 'The token and what it is for.' })
-  @ApiErrorResponses([400, 401])
+  @ApiErrorResponses([400, 401], 'other')
   @NO_APP_KEY_RESPONSE
   async room(@Body(RtcValidationPipe) body: CreateRoomTokenRequest): Promise<IssuedTokenResponse> {
     const { roomId, userId, publish, subscribe, expiresInSeconds } = body;

@@ -113,6 +113,44 @@ describe('credentials rotated at runtime, against the emulator', () => {
     expect(emulator.accepted.map((m) => m.message)).toEqual(['signed with the reset secret']);
   });
 
+  it('a send after the wall clock jumped past expiresAt refreshes at once and is sent', async () => {
+    // Only Date is faked: the module's timers (and its scheduled refresh) run on the real clock.
+    jest.useFakeTimers({
+      doNotFake: [
+        'hrtime',
+        'nextTick',
+        'performance',
+        'queueMicrotask',
+        'requestAnimationFrame',
+        'cancelAnimationFrame',
+        'requestIdleCallback',
+        'cancelIdleCallback',
+        'setImmediate',
+        'clearImmediate',
+        'setInterval',
+        'clearInterval',
+        'setTimeout',
+        'clearTimeout',
+      ],
+    });
+    try {
+      const hour = 3_600_000;
+      const unicast = await boot({ ...OLD_KEY, expiresAt: new Date(Date.now() + hour) });
+      await unicast.send({ to: 'user_1', message: 'before' });
+
+      // A laptop resumes two hours later (or NTP steps the clock): the old set has expired.
+      jest.setSystemTime(Date.now() + 2 * hour);
+      current = { ...NEW_KEY, expiresAt: new Date(Date.now() + hour) };
+      await upstreamAccepts(NEW_KEY);
+      await unicast.send({ to: 'user_1', message: 'after the jump' });
+
+      expect(supplied).toBe(2);
+      expect(emulator.accepted.map((m) => m.accessKeyId)).toEqual([NEW_KEY.accessKeyId]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('boot stops, naming credentials, when the function fails', async () => {
     emulator = new RtcOpenApiEmulator();
     await emulator.start();

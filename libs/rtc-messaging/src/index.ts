@@ -26,7 +26,7 @@ export {
   RTC_SPANS,
   RtcCallOutcome,
 } from './telemetry/telemetry-names';
-export { errorCodeOf } from './telemetry/error-code';
+export { errorCodeOf, OTHER_ERROR_CODE } from './telemetry/error-code';
 export { FAILURE_LOG_WINDOW_MS } from './telemetry/failure-log-summary';
 export { RtcLogger } from './telemetry/rtc-logger';
 export { RTC_HTTP_SERVICE, RTC_MESSAGING_OPTIONS } from './rtc-messaging.constants';
@@ -106,6 +106,7 @@ export {
 export {
   parseRtcToken,
   RTC_TOKEN_APP_ID_PATTERN,
+  RTC_TOKEN_MAX_LENGTH,
   RTC_TOKEN_PRIVILEGES,
   RtcAppKeys,
   RtcTokenContent,

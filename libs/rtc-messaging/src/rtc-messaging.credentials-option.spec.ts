@@ -15,15 +15,38 @@ function problemsOf(raw: object): readonly string[] {
 }
 
 describe('the credentials option', () => {
-  it('replaces the static keys, refreshing 5 minutes ahead of expiry by default', () => {
+  it('replaces the static keys, refreshing 5 minutes ahead of expiry, each call within 30 s, by default', () => {
     expect(resolveOptions(base).credentials).toEqual({
       kind: 'supplied',
       supply,
       refreshBeforeMs: 300_000,
+      timeoutMs: 30_000,
     });
     expect(
-      resolveOptions({ ...base, refreshCredentialsBeforeMs: 60_000 }).credentials,
-    ).toMatchObject({ refreshBeforeMs: 60_000 });
+      resolveOptions({ ...base, refreshCredentialsBeforeMs: 60_000, credentialsTimeoutMs: 5_000 })
+        .credentials,
+    ).toMatchObject({ refreshBeforeMs: 60_000, timeoutMs: 5_000 });
+  });
+
+  it('credentialsTimeoutMs is a whole number of ms from 1 to 300,000, used only with it', () => {
+    expect(problemsOf({ ...base, credentialsTimeoutMs: 0 })).toEqual([
+      'credentialsTimeoutMs must not be less than 1',
+    ]);
+    expect(problemsOf({ ...base, credentialsTimeoutMs: 300_001 })).toEqual([
+      'credentialsTimeoutMs must not be greater than 300000',
+    ]);
+    expect(problemsOf({ ...base, credentialsTimeoutMs: Infinity })).toEqual([
+      'credentialsTimeoutMs must be an integer number',
+    ]);
+    const { credentials: _, ...withoutFunction } = base;
+    expect(
+      problemsOf({
+        ...withoutFunction,
+        accessKeyId: 'AKLTexample',
+        secretAccessKey: 'long-term-secret',
+        credentialsTimeoutMs: 5_000,
+      }),
+    ).toEqual(['credentialsTimeoutMs is only used with credentials']);
   });
 
   it('is refused beside any static key, naming them', () => {

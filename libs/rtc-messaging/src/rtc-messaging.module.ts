@@ -25,7 +25,7 @@ import { ConnectionWarmer } from './dispatch/connection-warmer';
 import { messagingBudgetProvider } from './rate-limit/messaging-budget';
 import { RoomMessagingService } from './room';
 import { UnicastService } from './unicast';
-import { RTC_TOKEN_CLOCK, RtcTokenService, SYSTEM_TOKEN_CLOCK } from './token-service';
+import { RTC_TOKEN_CLOCK, RtcTokenService, SystemTokenClock } from './token-service';
 
 /**
  * Backoff of a failed credentials refresh: the first retry within a second, then doubling, at
@@ -79,7 +79,7 @@ const CREDENTIALS_RETRY_BACKOFF = { baseDelayMs: 1_000, maxDelayMs: 60_000 };
     UnicastService,
     RoomMessagingService,
     // A provider, so a test can set the time: `.overrideProvider(RTC_TOKEN_CLOCK).useValue(...)`.
-    { provide: RTC_TOKEN_CLOCK, useValue: SYSTEM_TOKEN_CLOCK },
+    { provide: RTC_TOKEN_CLOCK, useClass: SystemTokenClock },
     RtcTokenService,
   ],
   exports: [

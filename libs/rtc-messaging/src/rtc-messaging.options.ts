@@ -21,6 +21,7 @@ import {
   CredentialsSource,
   CredentialsSupplier,
   DEFAULT_CREDENTIALS_REFRESH_BEFORE_MS,
+  DEFAULT_CREDENTIALS_TIMEOUT_MS,
 } from './signing';
 import { DEFAULT_ENDPOINT, DEFAULT_REGION, DEFAULT_TIMEOUT_MS } from './rtc-openapi.constants';
 import { IsRtcId, toFieldViolations } from './validation';
@@ -77,8 +78,10 @@ export class RtcMessagingModuleOptions {
    * rotated without a restart. Called at boot (a failure stops the boot), again
    * `refreshCredentialsBeforeMs` ahead of `expiresAt`, and early (at most once a minute) when the
    * upstream refuses the current set; one call at a time, calls keep the old set until a new one
-   * came. Failures are logged and retried with backoff; once a set expired without a successor,
-   * calls fail with `RtcCredentialsExpiredError`. `rateLimit.key: 'account'` needs the static keys
+   * came. A call may take `credentialsTimeoutMs` (it gets an `AbortSignal` for that). Failures and
+   * timeouts are logged and retried with backoff (1 s doubling up to a minute); a call that finds
+   * the set due or expired (the wall clock jumped) asks at once. Once a set expired without a
+   * successor, calls fail with `RtcCredentialsExpiredError`. `rateLimit.key: 'account'` needs the static keys
    * (a key function gets `accessKeyId: ''`).
    */
   credentials?: CredentialsSupplier;
@@ -92,6 +95,17 @@ export class RtcMessagingModuleOptions {
   @Min(0)
   @IsInt()
   refreshCredentialsBeforeMs?: number;
+
+  /**
+   * How long one call of the `credentials` function may take, in ms (1 to 300,000), at boot and
+   * on every refresh; a call still pending then counts as failed (and its `signal` is aborted).
+   * Default 30,000.
+   */
+  @IsOptional()
+  @Max(300_000)
+  @Min(1)
+  @IsInt()
+  credentialsTimeoutMs?: number;
 
   /** The default RTC AppId of every call; follows the id rule (1 to 128 of `a-zA-Z0-9_@-.`). */
   @IsRtcId()
@@ -337,6 +351,7 @@ export function resolveOptions(raw: unknown): ResolvedRtcMessagingOptions {
           supply: options.credentials,
           refreshBeforeMs:
             options.refreshCredentialsBeforeMs ?? DEFAULT_CREDENTIALS_REFRESH_BEFORE_MS,
+          timeoutMs: options.credentialsTimeoutMs ?? DEFAULT_CREDENTIALS_TIMEOUT_MS,
         }
       : { kind: 'static', credentials: new RedactedCredentials(options as Credentials) },
     appId: options.appId,
@@ -360,9 +375,9 @@ function credentialsOptionProblems(
   rateLimit: RtcMessagingModuleOptions['rateLimit'],
 ): string[] {
   if (options.credentials === undefined) {
-    return options.refreshCredentialsBeforeMs === undefined
-      ? []
-      : ['refreshCredentialsBeforeMs is only used with credentials'];
+    return (['refreshCredentialsBeforeMs', 'credentialsTimeoutMs'] as const)
+      .filter((name) => options[name] !== undefined)
+      .map((name) => `${name} is only used with credentials`);
   }
   if (typeof options.credentials !== 'function') {
     return ['credentials must be a function returning { accessKeyId, secretAccessKey, ... }'];

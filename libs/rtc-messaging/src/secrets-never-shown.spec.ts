@@ -245,7 +245,7 @@ describe.each(Object.entries(registrations))(
     it('the options as given stay readable through RTC_MESSAGING_MODULE_OPTIONS', async () => {
       const given = unsealOptions(moduleRef.get(RTC_MESSAGING_MODULE_OPTIONS));
       const secretKey = given.credentials
-        ? (await given.credentials()).secretAccessKey
+        ? (await given.credentials({ signal: new AbortController().signal })).secretAccessKey
         : given.secretAccessKey;
       expect(secretKey).toBe(SECRET_KEY);
     });

@@ -11,3 +11,4 @@ export { RtcShuttingDownError } from './rtc-shutting-down.error';
 export { RtcTransportError, TransportFailure } from './rtc-transport.error';
 export { RtcUnknownOutcomeError, UnknownOutcomeReason } from './rtc-unknown-outcome.error';
 export { GATEWAY_ERRORS, GatewayErrorCode } from './gateway-error-codes';
+export { DOCUMENTED_ERROR_CODES, RTC_SERVICE_ERROR_CODES } from './documented-error-codes';

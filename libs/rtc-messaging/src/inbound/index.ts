@@ -47,7 +47,10 @@ export {
   RtcEventClaim,
   RtcEventClaimState,
   RtcEventClaimStore,
-} from './event-claim-store.interface';
-export { MemoryEventClaimStore } from './memory-event-claim.store';
-export { RedisEventClaimStore, RedisEventClaimStoreOptions } from './redis-event-claim.store';
+} from './claims/event-claim-store.interface';
+export { MemoryEventClaimStore } from './claims/memory-event-claim.store';
+export {
+  RedisEventClaimStore,
+  RedisEventClaimStoreOptions,
+} from './claims/redis-event-claim.store';
 export { MAX_REPLY_BYTES } from './rtc-client-message.receiver';

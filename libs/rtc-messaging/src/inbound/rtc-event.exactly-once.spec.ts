@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { RtcEventClaim, RtcEventClaimStore } from './event-claim-store.interface';
+import type { RtcEventClaim, RtcEventClaimStore } from './claims/event-claim-store.interface';
 import {
   InboundApp,
   post,
@@ -8,7 +8,7 @@ import {
   SPEC_CALLBACK_SECRET,
   startInboundApp,
 } from '../../test/inbound-app';
-import { MemoryEventClaimStore } from './memory-event-claim.store';
+import { MemoryEventClaimStore } from './claims/memory-event-claim.store';
 import { OnRtcEvent } from './rtc-inbound.decorators';
 import type { RtcEvent, RtcEventDelivery } from './rtc-inbound.types';
 

@@ -1,7 +1,7 @@
 import type { FieldViolation } from '../errors';
 import type { RtcLogger } from '../telemetry/rtc-logger';
 import { RTC_SPANS } from '../telemetry/telemetry-names';
-import { describe, EventDeduplicator } from './event-deduplicator';
+import { describe, EventDeduplicator } from './claims/event-deduplicator';
 import type { InboundBodyReader } from './inbound-body.reader';
 import {
   asObject,

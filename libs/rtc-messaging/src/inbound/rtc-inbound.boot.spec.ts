@@ -138,12 +138,41 @@ describe('RtcInboundModule at boot', () => {
     ]);
   });
 
+  it('runs without RtcMessagingModule given appIds and a verifier (memory de-duplication)', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        RtcInboundModule.forRoot({
+          events: EVENTS,
+          clientMessages: { path: '/rtc/client', verifySender: (signature) => signature },
+          appIds: [SPEC_MESSAGING_OPTIONS.appId],
+        }),
+      ],
+      providers: [Joined, Client],
+    }).compile();
+    const app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
+    await app.listen(0, '127.0.0.1');
+    try {
+      const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+      const event = signedEvent();
+      expect((await post(`${url}/rtc/events`, event)).status).toBe(200);
+      expect((await post(`${url}/rtc/events`, event)).text).toBe('{"outcome":"duplicate"}');
+      const reply = await post(`${url}/rtc/client`, {
+        message: 'hi',
+        binary: false,
+        signature: 'u1',
+      });
+      expect(reply.status).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('refuses malformed options, naming each one and never a value', () => {
     let error: unknown;
     try {
       resolveInboundOptions({
         events: { path: 'rtc/events', callbackSecret: 42, deadlineMs: 0 },
-        clientMessages: { path: '/c', verifySender: 'trust-me', maxBodyBytes: -1 },
+        clientMessages: { path: '/c/:id', verifySender: 'trust-me', maxBodyBytes: -1 },
         appIds: ['bad id!'],
         deduplication: { claimTtlMs: 10, store: {} },
       });
@@ -153,9 +182,10 @@ describe('RtcInboundModule at boot', () => {
     expect(error).toBeInstanceOf(RtcInboundConfigurationError);
     expect((error as RtcInboundConfigurationError).problems).toEqual([
       expect.stringMatching(/^appIds must be a string of 1 to 128 characters/),
-      'events.path must be a path starting with /',
+      'events.path must start with / and hold only letters, digits, . _ ~ - and /',
       'events.callbackSecret must be a string',
       'events.deadlineMs must not be less than 1',
+      'clientMessages.path must start with / and hold only letters, digits, . _ ~ - and /',
       'clientMessages.maxBodyBytes must not be less than 1',
       'deduplication.claimTtlMs must not be less than 1000',
       "clientMessages.verifySender must be 'rtc-token', 'none' or a function",

@@ -1,6 +1,7 @@
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
+import { OBSERVE_LIKE_INSTRUMENT, unproxiableProviders } from '../../test/observe-like-instrument';
 import { RtcMessagingModule } from '../rtc-messaging.module';
 import { RtcTokenService } from '../token-service/rtc-token.service';
 import {
@@ -28,26 +29,6 @@ class Handlers {
   }
 }
 
-/** Wraps `instance` in a proxy whose methods run (timed) on the instance. */
-function timed(instance: unknown): unknown {
-  if (typeof instance !== 'object' || instance === null) return instance;
-  return new Proxy(instance, {
-    get(target, property) {
-      const value: unknown = Reflect.get(target, property);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]): unknown => {
-        const started = performance.now();
-        try {
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        } finally {
-          timings.push(performance.now() - started);
-        }
-      };
-    },
-  });
-}
-const timings: number[] = [];
-
 const prefix = `test:inbound-lib:${randomUUID()}:`;
 
 @Module({
@@ -67,15 +48,14 @@ const prefix = `test:inbound-lib:${randomUUID()}:`;
 })
 class InstrumentedApp {}
 
-describe('RtcInboundModule in an app whose providers are wrapped in proxies (Nest 12 instrument)', () => {
+describe('RtcInboundModule in an app whose providers are wrapped in proxies (Nest 12 instrument, as @nestjs/observe)', () => {
   it('receives events (Redis de-duplication) and client messages', async () => {
     const app = await NestFactory.create(InstrumentedApp, {
       bodyParser: false,
       logger: false,
       abortOnError: false,
-      // An instrumenting proxy around every instance, as @nestjs/observe puts there: it reads
-      // through to the instance and times each method, which runs on the instance itself.
-      instrument: { instanceDecorator: timed },
+      // Every provider behind a proxy, as @nestjs/observe wraps them in apps made by `nest new`.
+      instrument: OBSERVE_LIKE_INSTRUMENT,
     });
     try {
       await app.listen(0, '127.0.0.1');
@@ -90,7 +70,7 @@ describe('RtcInboundModule in an app whose providers are wrapped in proxies (Nes
         signature: token,
       });
       expect(reply.json()).toEqual({ from: 'user_3' });
-      expect(timings.length).toBeGreaterThan(0);
+      expect(unproxiableProviders(app, (name) => name.startsWith('RtcInbound'))).toEqual([]);
     } finally {
       await app.close();
     }

@@ -15,9 +15,9 @@ import type { Cluster, Redis } from 'ioredis';
 import { RTC_CALL_BUDGET } from '../rtc-messaging.constants';
 import type { MessagingBudget } from '../rate-limit/messaging-budget';
 import { SealedModuleOptions, sealOptionsOf, unsealOptions } from '../sealed-module-options';
-import type { RtcEventClaimStore } from './event-claim-store.interface';
-import { MemoryEventClaimStore } from './memory-event-claim.store';
-import { RedisEventClaimStore } from './redis-event-claim.store';
+import type { RtcEventClaimStore } from './claims/event-claim-store.interface';
+import { MemoryEventClaimStore } from './claims/memory-event-claim.store';
+import { RedisEventClaimStore } from './claims/redis-event-claim.store';
 import { RtcInboundHandlers } from './rtc-inbound-handlers';
 import {
   ConfigurableRtcInboundModule,

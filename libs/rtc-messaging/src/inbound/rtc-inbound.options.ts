@@ -12,7 +12,7 @@ import {
 import { RtcInboundConfigurationError } from '../errors/rtc-inbound-configuration.error';
 import { problemsOf } from '../rtc-messaging.options';
 import { IsRtcId } from '../validation';
-import type { RtcEventClaimStore } from './event-claim-store.interface';
+import type { RtcEventClaimStore } from './claims/event-claim-store.interface';
 import { RtcCallbackSecrets } from './rtc-callback-signature';
 import type { RtcEventDelivery } from './rtc-inbound.types';
 
@@ -21,6 +21,13 @@ import type { RtcEventDelivery } from './rtc-inbound.types';
  * module answers by this deadline so a slow handler gets a 503 rather than a silent timeout.
  */
 export const DEFAULT_INBOUND_DEADLINE_MS = 4_000;
+/**
+ * A route's path: literal segments only. Nest reads a middleware's path as a pattern, where `:`,
+ * `*`, `{`, `}` and the like mean parameters and wildcards; a callback URL needs none of them.
+ */
+const ROUTE_PATH = /^\/[A-Za-z0-9._~/-]*$/;
+const ROUTE_PATH_RULE = 'path must start with / and hold only letters, digits, . _ ~ - and /';
+
 /** Events are small JSON documents; 256 KB leaves room for the largest documented ones. */
 export const DEFAULT_EVENT_MAX_BODY_BYTES = 262_144;
 /**
@@ -47,7 +54,7 @@ export type RtcSenderVerifier = (
 /** The event-callback route (the callback URL set in the RTC console). */
 export class RtcEventCallbackOptions {
   /** Path of the route, e.g. `/v1/rtc/events` (the app's global prefix applies). */
-  @Matches(/^\/\S*$/, { message: 'path must be a path starting with /' })
+  @Matches(ROUTE_PATH, { message: ROUTE_PATH_RULE })
   @IsString()
   path!: string;
 
@@ -88,7 +95,7 @@ export class RtcEventCallbackOptions {
 /** The client-message route (the URL clients pass to `setServerParams`). */
 export class RtcClientMessageOptions {
   /** Path of the route, e.g. `/v1/rtc/client-messages` (the app's global prefix applies). */
-  @Matches(/^\/\S*$/, { message: 'path must be a path starting with /' })
+  @Matches(ROUTE_PATH, { message: ROUTE_PATH_RULE })
   @IsString()
   path!: string;
 

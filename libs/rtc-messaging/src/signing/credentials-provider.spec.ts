@@ -12,6 +12,7 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const START = Date.UTC(2025, 0, 2, 3, 4, 5);
 const REFRESH_BEFORE_MS = 5 * MINUTE;
+const TIMEOUT_MS = 30_000;
 
 /** A set whose secrets name it, so a leak is easy to spot and `accessKeyId` tells sets apart. */
 const setOf = (name: string, expiresAt?: number): ExpiringCredentials => ({
@@ -57,7 +58,7 @@ describe('CredentialsProvider', () => {
   /** A provider of `supply`, backing off 1 s, 2 s, 4 s, … at most 60 s after failures. */
   async function start(supply: CredentialsSupplier): Promise<CredentialsProvider> {
     const provider = await CredentialsProvider.start(
-      { kind: 'supplied', supply, refreshBeforeMs: REFRESH_BEFORE_MS },
+      { kind: 'supplied', supply, refreshBeforeMs: REFRESH_BEFORE_MS, timeoutMs: TIMEOUT_MS },
       {
         scope: { region: 'cn-north-1', service: 'rtc' },
         backoffMs: (attempt) => Math.min(60_000, 1_000 * 2 ** (attempt - 1)),
@@ -240,6 +241,135 @@ describe('CredentialsProvider', () => {
     failing = false;
     await jest.advanceTimersByTimeAsync(60_000);
     expect(accessKeyOf(provider.signer())).toBe('AKTPback');
+  });
+
+  describe('a supplier call that never settles', () => {
+    it('times out, is logged and retried with backoff, so the provider keeps asking and recovers', async () => {
+      // The issue's case: sets that expire after 4 s, and a second call that hangs for good.
+      const signals: AbortSignal[] = [];
+      let calls = 0;
+      const provider = await start(({ signal }) => {
+        signals.push(signal);
+        calls++;
+        if (calls === 2) return new Promise<ExpiringCredentials>(() => undefined);
+        return setOf(`n${calls}`, Date.now() + 4_000);
+      });
+
+      await jest.advanceTimersByTimeAsync(2_000); // halfway through the set's life: the hung call
+      expect(calls).toBe(2);
+      await jest.advanceTimersByTimeAsync(2_000);
+      expect(() => provider.signer()).toThrow(RtcCredentialsExpiredError);
+
+      await jest.advanceTimersByTimeAsync(TIMEOUT_MS - 2_000); // 30 s after the call began
+      expect(signals[1].aborted).toBe(true);
+      expect(logger.warn).toHaveBeenLastCalledWith(
+        'Refreshing the RTC credentials failed (1 in a row): TimeoutError: credentials did not ' +
+          'answer within 30000 ms; the current set expired at 2025-01-02T03:04:09.000Z; calls ' +
+          'fail until a refresh succeeds; retrying in 1000 ms',
+      );
+      await jest.advanceTimersByTimeAsync(1_000);
+      expect(calls).toBe(3);
+      expect(accessKeyOf(provider.signer())).toBe('AKTPn3');
+      // And it goes on asking on the new set's schedule.
+      await jest.advanceTimersByTimeAsync(2_000);
+      expect(calls).toBe(4);
+    });
+
+    it('at boot stops the boot with an RtcConfigurationError naming credentials and the timeout', async () => {
+      let signal: AbortSignal | undefined;
+      const boot = start((request) => {
+        signal = request.signal;
+        return new Promise<ExpiringCredentials>(() => undefined);
+      });
+      const failed = expect(boot).rejects.toThrow(
+        'credentials failed at boot: TimeoutError: credentials did not answer within 30000 ms',
+      );
+      await jest.advanceTimersByTimeAsync(TIMEOUT_MS);
+      await failed;
+      await expect(boot).rejects.toBeInstanceOf(RtcConfigurationError);
+      expect(signal?.aborted).toBe(true);
+    });
+
+    it('ignores the late answer of a call that timed out', async () => {
+      const late = deferred<ExpiringCredentials>();
+      let calls = 0;
+      const provider = await start(() => {
+        calls++;
+        if (calls === 2) return late.promise;
+        return setOf(`n${calls}`, Date.now() + HOUR);
+      });
+      await jest.advanceTimersByTimeAsync(HOUR - REFRESH_BEFORE_MS + TIMEOUT_MS + 1_000);
+      expect(calls).toBe(3);
+      late.resolve(setOf('late', Date.now() + HOUR));
+      await jest.advanceTimersByTimeAsync(0);
+      expect(accessKeyOf(provider.signer())).toBe('AKTPn3');
+    });
+  });
+
+  describe('a wall clock that jumps (a laptop resumes, NTP steps)', () => {
+    it('a call that finds its set expired refreshes at once and signs with the new set', async () => {
+      let calls = 0;
+      const provider = await start(() => setOf(`n${++calls}`, Date.now() + HOUR));
+
+      // Two hours on the wall clock, none on the timers': the scheduled refresh is far off.
+      jest.setSystemTime(START + 2 * HOUR);
+      const signers = await Promise.all([
+        provider.freshSigner(10_000),
+        provider.freshSigner(10_000),
+      ]);
+      expect(calls).toBe(2); // one refresh for both calls
+      expect(signers.map(accessKeyOf)).toEqual(['AKTPn2', 'AKTPn2']);
+    });
+
+    it('a call inside the refresh lead starts the refresh but signs with the valid set at once', async () => {
+      const pending = deferred<ExpiringCredentials>();
+      let calls = 0;
+      const provider = await start(() =>
+        ++calls === 1 ? setOf('old', START + HOUR) : pending.promise,
+      );
+      jest.setSystemTime(START + HOUR - REFRESH_BEFORE_MS + 1);
+      expect(accessKeyOf(await provider.freshSigner(10_000))).toBe('AKTPold');
+      expect(accessKeyOf(provider.signer())).toBe('AKTPold');
+      expect(calls).toBe(2);
+      pending.resolve(setOf('new', Date.now() + HOUR));
+      await jest.advanceTimersByTimeAsync(0);
+      expect(accessKeyOf(provider.signer())).toBe('AKTPnew');
+    });
+
+    it('the call waits for the refresh within its own deadline', async () => {
+      const answer = deferred<ExpiringCredentials>();
+      let calls = 0;
+      const provider = await start(() =>
+        ++calls === 1 ? setOf('old', START + HOUR) : answer.promise,
+      );
+      jest.setSystemTime(START + 2 * HOUR);
+
+      // The refresh answers after the call's 10 s: the call fails, not_delivered, at its deadline.
+      const late = provider.freshSigner(10_000);
+      const refused = expect(late).rejects.toBeInstanceOf(RtcCredentialsExpiredError);
+      await jest.advanceTimersByTimeAsync(10_000);
+      await refused;
+
+      // The same refresh, still in flight, answers within the next call's deadline: it signs.
+      const waiting = provider.freshSigner(10_000);
+      answer.resolve(setOf('new', Date.now() + HOUR));
+      expect(accessKeyOf(await waiting)).toBe('AKTPnew');
+      expect(calls).toBe(2);
+    });
+
+    it('a backoff is not stretched by a clock stepped back', async () => {
+      let calls = 0;
+      await start(() => {
+        calls++;
+        if (calls === 2) throw new Error('STS unreachable');
+        return setOf(`n${calls}`, Date.now() + HOUR);
+      });
+      await jest.advanceTimersByTimeAsync(HOUR - REFRESH_BEFORE_MS);
+      expect(calls).toBe(2);
+      jest.setSystemTime(Date.now() - 2 * HOUR);
+      await jest.advanceTimersByTimeAsync(1_000);
+      expect(calls).toBe(3);
+    });
   });
 
   it('refreshes early when the upstream refuses the current set, at most once a minute', async () => {

@@ -11,8 +11,19 @@ export interface ExpiringCredentials extends Credentials {
   readonly expiresAt?: Date;
 }
 
+/** What each call of the `credentials` option is given. */
+export interface CredentialsRequest {
+  /**
+   * Aborted when the call took longer than `credentialsTimeoutMs` (its answer is then ignored) or
+   * the app shuts down: pass it on to the HTTP call that fetches the set, so it stops too.
+   */
+  readonly signal: AbortSignal;
+}
+
 /** Returns the current credentials, synchronously or not: the `credentials` option. */
-export type CredentialsSupplier = () => ExpiringCredentials | PromiseLike<ExpiringCredentials>;
+export type CredentialsSupplier = (
+  request: CredentialsRequest,
+) => ExpiringCredentials | PromiseLike<ExpiringCredentials>;
 
 /** Where the signing credentials come from, once the options are resolved. */
 export type CredentialsSource =
@@ -22,10 +33,19 @@ export type CredentialsSource =
       readonly supply: CredentialsSupplier;
       /** How long before `expiresAt` a new set is asked for, in ms. */
       readonly refreshBeforeMs: number;
+      /** How long one call of `supply` may take before it counts as failed, in ms. */
+      readonly timeoutMs: number;
     };
 
 /** Default of `refreshCredentialsBeforeMs`: STS sets live an hour by default, 15 minutes at least. */
 export const DEFAULT_CREDENTIALS_REFRESH_BEFORE_MS = 5 * 60_000;
+
+/**
+ * Default of `credentialsTimeoutMs`: an STS `AssumeRole` answers in well under a second; a call
+ * still pending after 30 s is stuck (a socket that never answers), and must not hold every later
+ * refresh behind it.
+ */
+export const DEFAULT_CREDENTIALS_TIMEOUT_MS = 30_000;
 
 /**
  * At most one early refresh (after the upstream refused a set) per minute: a key that is wrong at
@@ -65,7 +85,12 @@ interface CurrentSet {
   readonly accessKeyId: string;
   /** Epoch ms; `undefined` for a set that does not expire. */
   readonly expiresAt?: number;
+  /** Epoch ms from which a new set is asked for; `undefined` for a set that does not expire. */
+  readonly refreshAt?: number;
 }
+
+/** Why an armed timer will refresh: the set's schedule (wall clock) or a failure's backoff. */
+type TimerKind = 'schedule' | 'backoff';
 
 const SYSTEM_TIMERS: RefreshTimers = {
   setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
@@ -79,9 +104,14 @@ const SYSTEM_TIMERS: RefreshTimers = {
  *
  * Supplied sets are asked for at boot ({@link start}), again `refreshBeforeMs` ahead of
  * `expiresAt`, and early when the upstream refuses the current set ({@link rejected}). One
- * refresh runs at a time; until it succeeds calls keep the old set. A failed refresh is logged and
- * retried with backoff, also after the old set expired: from then on calls fail at once with
+ * refresh runs at a time; until it succeeds calls keep the old set. Each call of the supplier has
+ * `timeoutMs`: one that hangs counts as failed. A failed refresh is logged and retried with
+ * backoff, also after the old set expired: from then on calls fail with
  * `RtcCredentialsExpiredError` until a refresh succeeds.
+ *
+ * Timers run on the monotonic clock and expiry on the wall clock, which can jump (a laptop
+ * resumes, NTP steps): so a call that finds its set inside the refresh lead, or expired, starts the
+ * refresh itself ({@link freshSigner}) rather than wait for a timer that is now late.
  *
  * No Nest and no HTTP here; secrets live only in `#private` fields (of this class and of each
  * `V4Signer`), which neither `util.inspect` nor `JSON.stringify` shows.
@@ -95,8 +125,11 @@ export class CredentialsProvider {
   #current: CurrentSet;
   #refreshing: Promise<void> | undefined;
   #timer: unknown;
+  #timerKind: TimerKind | undefined;
   /** Epoch ms the armed timer is for (a long wait is chained over several timers). */
   #dueAt = 0;
+  /** Aborts the supplier call in flight, if any. */
+  #supplying: AbortController | undefined;
   /** Refreshes failed in a row; the backoff grows with it. */
   #failures = 0;
   #lastFailure: string | undefined;
@@ -129,9 +162,10 @@ export class CredentialsProvider {
       return new CredentialsProvider(source, source.credentials, options);
     }
     const now = options.now ?? Date.now;
+    const timers = options.timers ?? SYSTEM_TIMERS;
     let first: ExpiringCredentials;
     try {
-      first = checkedSet(await source.supply(), now());
+      first = checkedSet(await supplyWithin(source, timers, new AbortController()), now());
     } catch (error) {
       throw new RtcConfigurationError([`credentials failed at boot: ${describeFailure(error)}`]);
     }
@@ -141,15 +175,33 @@ export class CredentialsProvider {
   }
 
   /**
-   * The signer of the current set, for one request.
+   * The signer of the current set, for one request, at once. A set found inside its refresh lead
+   * or expired starts a refresh (see {@link freshSigner}), which this does not wait for.
    * @throws RtcCredentialsExpiredError when the set expired and no new one came (nothing is sent)
    */
   signer(): V4Signer {
+    this.#refreshIfDue();
     const { expiresAt, signer } = this.#current;
     if (expiresAt !== undefined && this.#now() >= expiresAt) {
       throw new RtcCredentialsExpiredError(new Date(expiresAt), this.#lastFailure);
     }
     return signer;
+  }
+
+  /**
+   * The signer of the current set, for one request. A set found inside its refresh lead, or
+   * expired, starts a refresh at once (or joins the one in flight; during a failed refresh's
+   * backoff, the backoff's retry stands). While the set is still valid the call signs with it
+   * without waiting; once it expired, the call waits for the refresh for up to `waitMs` (its own
+   * deadline: the transport gives it the HTTP call's `timeoutMs`).
+   * @throws RtcCredentialsExpiredError when the set expired and no new one came in that time
+   *   (nothing is sent)
+   */
+  async freshSigner(waitMs: number): Promise<V4Signer> {
+    this.#refreshIfDue();
+    const refreshing = this.#refreshing;
+    if (refreshing && this.#expired()) await settledWithin(refreshing, waitMs, this.#timers);
+    return this.signer();
   }
 
   /** The access key id of the current set (not secret), e.g. for logs. */
@@ -163,9 +215,7 @@ export class CredentialsProvider {
    */
   refresh(): Promise<void> {
     if (!this.#source || this.#closed) return Promise.resolve();
-    this.#refreshing ??= this.#fetch(this.#source.supply).finally(
-      () => (this.#refreshing = undefined),
-    );
+    this.#refreshing ??= this.#fetch(this.#source).finally(() => (this.#refreshing = undefined));
     return this.#refreshing;
   }
 
@@ -192,17 +242,38 @@ export class CredentialsProvider {
   onApplicationShutdown(): void {
     this.#closed = true;
     this.#disarm();
+    this.#supplying?.abort(new Error('the application is shutting down'));
   }
 
-  async #fetch(supply: CredentialsSupplier): Promise<void> {
+  #expired(): boolean {
+    const { expiresAt } = this.#current;
+    return expiresAt !== undefined && this.#now() >= expiresAt;
+  }
+
+  /**
+   * Starts a refresh when the wall clock says the set is due, and neither a refresh nor a failed
+   * one's backoff is under way: the schedule's timer may be late after a clock step.
+   */
+  #refreshIfDue(): void {
+    const { refreshAt } = this.#current;
+    if (refreshAt === undefined || this.#now() < refreshAt) return;
+    if (this.#refreshing || this.#timerKind === 'backoff') return;
+    void this.refresh();
+  }
+
+  async #fetch(source: Extract<CredentialsSource, { kind: 'supplied' }>): Promise<void> {
     this.#disarm();
+    const supplying = new AbortController();
+    this.#supplying = supplying;
     try {
-      const set = checkedSet(await supply(), this.#now());
+      const set = checkedSet(await supplyWithin(source, this.#timers, supplying), this.#now());
+      if (this.#closed) return;
       this.#current = this.#use(set);
       this.#failures = 0;
       this.#lastFailure = undefined;
       this.#scheduleAfterSuccess();
     } catch (error) {
+      if (this.#closed) return;
       this.#failures++;
       this.#lastFailure = describeFailure(error);
       const delay = this.#options.backoffMs(this.#failures);
@@ -217,34 +288,44 @@ export class CredentialsProvider {
         `Refreshing the RTC credentials failed (${this.#failures} in a row): ${this.#lastFailure}; ` +
           `${validity}; retrying in ${delay} ms`,
       );
-      this.#arm(delay);
+      this.#arm(delay, 'backoff');
+    } finally {
+      if (this.#supplying === supplying) this.#supplying = undefined;
     }
   }
 
+  /**
+   * The set as it is used. It is refreshed `refreshBeforeMs` ahead of expiry; a set that lives
+   * less than that is refreshed halfway through its remaining life instead, so a short-lived
+   * supplier is not called in a loop.
+   */
   #use(set: ExpiringCredentials): CurrentSet {
-    const { accessKeyId, secretAccessKey, sessionToken, expiresAt } = set;
+    const { accessKeyId, secretAccessKey, sessionToken } = set;
+    const expiresAt = set.expiresAt?.getTime();
+    let refreshAt: number | undefined;
+    if (expiresAt !== undefined && this.#source) {
+      const now = this.#now();
+      const left = expiresAt - now;
+      refreshAt = now + Math.max(left - this.#source.refreshBeforeMs, left / 2);
+    }
     return {
       // A copy of the three fields only: the supplier's object may hold more (and change later).
       signer: new V4Signer({ accessKeyId, secretAccessKey, sessionToken }, this.#options.scope),
       accessKeyId,
-      expiresAt: expiresAt?.getTime(),
+      expiresAt,
+      refreshAt,
     };
   }
 
-  /**
-   * `refreshBeforeMs` ahead of expiry; a set that lives less than that is refreshed halfway
-   * through its remaining life instead, so a short-lived supplier is not called in a loop.
-   */
   #scheduleAfterSuccess(): void {
-    const { expiresAt } = this.#current;
-    if (expiresAt === undefined || !this.#source) return;
-    const left = expiresAt - this.#now();
-    this.#arm(Math.max(left - this.#source.refreshBeforeMs, left / 2));
+    const { refreshAt } = this.#current;
+    if (refreshAt !== undefined) this.#arm(refreshAt - this.#now(), 'schedule');
   }
 
-  #arm(delayMs: number): void {
+  #arm(delayMs: number, kind: TimerKind): void {
     if (this.#closed) return;
     this.#disarm();
+    this.#timerKind = kind;
     this.#dueAt = this.#now() + delayMs;
     this.#timer = this.#timers.setTimeout(
       () => this.#onTimer(),
@@ -254,14 +335,68 @@ export class CredentialsProvider {
 
   #onTimer(): void {
     this.#timer = undefined;
-    const left = this.#dueAt - this.#now();
-    if (left > 0) this.#arm(left);
-    else void this.refresh();
+    // The schedule is set on the wall clock, as expiry is: a long wait is chained over several
+    // timers, and a clock stepped back waits the difference. A backoff is a span of time, which a
+    // step of the wall clock must not stretch.
+    const left = this.#timerKind === 'schedule' ? this.#dueAt - this.#now() : 0;
+    if (left > 0) this.#arm(left, 'schedule');
+    else {
+      this.#timerKind = undefined;
+      void this.refresh();
+    }
   }
 
   #disarm(): void {
     if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#timerKind = undefined;
+  }
+}
+
+/**
+ * One call of the supplier, failed with a `TimeoutError` when it has not settled within the
+ * source's `timeoutMs` (`abort` is then aborted, and a late answer is ignored).
+ */
+async function supplyWithin(
+  source: Extract<CredentialsSource, { kind: 'supplied' }>,
+  timers: RefreshTimers,
+  abort: AbortController,
+): Promise<unknown> {
+  let timer: unknown;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = timers.setTimeout(() => {
+      const error = new Error(`credentials did not answer within ${source.timeoutMs} ms`);
+      error.name = 'TimeoutError';
+      abort.abort(error);
+      reject(error);
+    }, source.timeoutMs);
+  });
+  try {
+    // Through `then`: a supplier that throws synchronously fails like one that rejects.
+    const answer = Promise.resolve().then(() => source.supply({ signal: abort.signal }));
+    return await Promise.race([answer, timedOut]);
+  } finally {
+    timers.clearTimeout(timer);
+  }
+}
+
+/** Resolves once `work` settled or `ms` passed, whichever comes first. */
+async function settledWithin(
+  work: Promise<unknown>,
+  ms: number,
+  timers: RefreshTimers,
+): Promise<void> {
+  let timer: unknown;
+  try {
+    await Promise.race([
+      work.then(
+        () => undefined,
+        () => undefined,
+      ),
+      new Promise<void>((resolve) => (timer = timers.setTimeout(resolve, ms))),
+    ]);
+  } finally {
+    timers.clearTimeout(timer);
   }
 }
 

@@ -1,4 +1,4 @@
-export { errorCodeOf } from './error-code';
+export { errorCodeOf, OTHER_ERROR_CODE } from './error-code';
 export { FAILURE_LOG_WINDOW_MS, FailureLogSummary } from './failure-log-summary';
 export { RepeatedLines } from './repeated-lines';
 export { WindowedLog } from './windowed-log';

@@ -173,6 +173,41 @@ describe('OpenTelemetry spans and metrics against the emulator', () => {
     ).toBe(1);
   });
 
+  it('labels 200 calls failing with 200 undocumented codes as one Other series and one log line', async () => {
+    await startEmulator();
+    const warnings: string[] = [];
+    const logger = {
+      log: () => undefined,
+      error: () => undefined,
+      warn: (message: unknown) => warnings.push(String(message)),
+    };
+    const { unicast } = await compile({ rateLimit: false, retry: { maxAttempts: 1 }, logger });
+    const codes = Array.from({ length: 200 }, (_, i) => `InvalidParameter.Made${i}`);
+    for (const code of codes) emulator.injectFault({ type: 'error', code, status: 400 });
+
+    const raw: string[] = [];
+    for (const [i] of codes.entries()) {
+      const error = (await unicast.send({ to: `user_${i}`, message: MESSAGE }).catch((e) => e)) as {
+        code: string;
+      };
+      raw.push(error.code);
+    }
+    expect(raw).toEqual(codes); // the error itself keeps what the upstream said
+
+    const calls = pointsOf(await otel.collect(), RTC_METRICS.calls);
+    expect(calls.map((p) => p.attributes['rtc.error_code'])).toEqual(['Other']);
+    expect(sumOf(calls)).toBe(200);
+    expect(new Set(otel.spans('SendUnicast').map((s) => s.attributes['rtc.error_code']))).toEqual(
+      new Set(['Other']),
+    );
+    await moduleRef?.close(); // writes what the summary still holds
+    moduleRef = undefined;
+    expect(warnings.filter((line) => line.includes('failed call'))).toEqual([
+      expect.stringMatching(/^Other: 1 failed call since the last report/),
+      expect.stringMatching(/^Other: 199 failed calls since the last report/),
+    ]);
+  });
+
   it('makes a fan-out one parent span with a child per recipient', async () => {
     await startEmulator();
     const { unicast } = await compile();

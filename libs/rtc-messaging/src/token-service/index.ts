@@ -7,7 +7,7 @@ export {
   RtcTokenInvalidReason,
   RtcTokenVerification,
 } from './rtc-token.types';
-export { RTC_TOKEN_CLOCK, RtcTokenClock, SYSTEM_TOKEN_CLOCK } from './token-clock';
+export { RTC_TOKEN_CLOCK, RtcTokenClock, SystemTokenClock } from './token-clock';
 export { DEFAULT_TOKEN_TTL_SECONDS, MAX_TOKEN_TTL_SECONDS, TOKEN_TTL_RULE } from './token-defaults';
 export {
   LoginTokenDto,

@@ -17,8 +17,14 @@ export interface RtcTokenClock {
 export const RTC_TOKEN_CLOCK = Symbol('RTC_TOKEN_CLOCK');
 
 /**
- * The system clock, which the module provides as `RTC_TOKEN_CLOCK`. A plain object, not frozen:
- * an instrumented app (Nest 12 `instrument`) wraps providers in proxies, and a proxy may not
- * return a wrapper for a frozen object's method.
+ * The system clock, which the module provides as `RTC_TOKEN_CLOCK`. A plain instance, never a
+ * frozen object: Nest 12's `instrument` option (on in apps made by `nest new` with
+ * `@nestjs/observe`) wraps providers in proxies, and a proxy of a frozen object throws on every
+ * method read.
  */
-export const SYSTEM_TOKEN_CLOCK: RtcTokenClock = { now: () => Date.now() };
+export class SystemTokenClock implements RtcTokenClock {
+  /** `Date.now()`. */
+  now(): number {
+    return Date.now();
+  }
+}

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   decodeRtcToken,
   parseRtcToken,
+  RTC_TOKEN_MAX_LENGTH,
   RtcAppKeys,
   RtcTokenFormatError,
   serializeRtcToken,
@@ -114,6 +115,63 @@ describe('the "001" token codec', () => {
       expect(() => parseRtcToken(`${login.token.slice(0, -2)}\n==`)).toThrow(/canonical base64/);
       expect(() => decodeRtcToken(42)).toThrow(/token must be a string/);
     });
+
+    it('a token longer than the format can write, before decoding or hashing any of it', () => {
+      // The longest token: a signed part of 65,535 bytes (its uint16 length's maximum).
+      const longest = serializeRtcToken(
+        { ...login.content, roomId: 'r'.repeat(65_535 - 18 - 1), userId: 'u', privileges: [] },
+        login.appKey,
+      );
+      expect(longest).toHaveLength(RTC_TOKEN_MAX_LENGTH);
+      expect(verifyRtcToken(longest, login.appKey, { now: NOW }).valid).toBe(true);
+
+      const decode = jest.spyOn(Buffer, 'from');
+      const hmac = jest.spyOn(RtcAppKeys.prototype, 'signed');
+      try {
+        const huge = `${login.token}${'A'.repeat(10_000_000)}`;
+        expect(verifyRtcToken(huge, login.appKey, { now: NOW })).toEqual({
+          valid: false,
+          reason: 'malformed',
+          problem: `token must be at most 87455 characters (the longest the format can write); it is ${huge.length}`,
+        });
+        expect(() => parseRtcToken(`${longest}A`)).toThrow(/at most 87455 characters/);
+        expect(decode).not.toHaveBeenCalledWith(expect.stringMatching(/A{1000}/), 'base64');
+        expect(hmac).not.toHaveBeenCalled();
+      } finally {
+        decode.mockRestore();
+        hmac.mockRestore();
+      }
+    });
+  });
+
+  describe('now', () => {
+    it.each([
+      ['missing', undefined, 'now must be a finite number of Unix seconds; it is missing'],
+      ['NaN', NaN, 'now must be a finite number of Unix seconds; it is NaN'],
+      ['Infinity', Infinity, 'now must be a finite number of Unix seconds; it is Infinity'],
+      ['a string', '1764547260', 'now must be a finite number of Unix seconds; it is a string'],
+      [
+        'in milliseconds',
+        1764547260_000,
+        'now must be Unix seconds from 0 to 4294967295 (milliseconds are too large); it is 1764547260000',
+      ],
+      [
+        'negative',
+        -1,
+        'now must be Unix seconds from 0 to 4294967295 (milliseconds are too large); it is -1',
+      ],
+    ])(
+      'refuses a time that is %s, naming now, rather than treat the token as unexpired',
+      (_, now, message) => {
+        const check = { now } as unknown as { now: number };
+        expect(() => verifyRtcToken(login.token, login.appKey, check)).toThrow(
+          new RangeError(message),
+        );
+        expect(() => verifyRtcToken(login.token, login.appKey, undefined as never)).toThrow(
+          /it is missing/,
+        );
+      },
+    );
   });
 
   describe('expiry', () => {

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import {
   RTC_TOKEN_APP_ID_LENGTH,
   RTC_TOKEN_APP_ID_PATTERN,
+  RTC_TOKEN_MAX_LENGTH,
   RTC_TOKEN_VERSION,
   RtcTokenContent,
   RtcTokenFormatError,
@@ -235,12 +236,18 @@ function readMessage(message: Buffer): Omit<RtcTokenContent, 'appId'> {
 
 /**
  * Takes a token apart without checking its signature. Strict: anything the official generator
- * could not have written (another version, non-canonical base64, a signature that is not 32
- * bytes, bytes left over, unordered privileges) is refused.
+ * could not have written (longer than `RTC_TOKEN_MAX_LENGTH`, another version, non-canonical
+ * base64, a signature that is not 32 bytes, bytes left over, unordered privileges) is refused.
  * @throws RtcTokenFormatError saying what is wrong with the token (never quoting the token)
  */
 export function decodeRtcToken(token: unknown): DecodedRtcToken {
   if (typeof token !== 'string') throw new RtcTokenFormatError('token must be a string');
+  // Before anything reads the text: decoding a huge string costs time in proportion to it.
+  if (token.length > RTC_TOKEN_MAX_LENGTH) {
+    throw new RtcTokenFormatError(
+      `token must be at most ${RTC_TOKEN_MAX_LENGTH} characters (the longest the format can write); it is ${token.length}`,
+    );
+  }
   if (!token.startsWith(RTC_TOKEN_VERSION)) {
     throw new RtcTokenFormatError(`token must start with version ${RTC_TOKEN_VERSION}`);
   }

@@ -18,6 +18,16 @@ export const RTC_TOKEN_APP_ID_LENGTH = 24;
  */
 export const RTC_TOKEN_APP_ID_PATTERN = new RegExp(`^[\\x21-\\x7e]{${RTC_TOKEN_APP_ID_LENGTH}}$`);
 
+/**
+ * The longest text a "001" token can be: the version, the AppId, and the base64 of its content,
+ * which is a uint16-prefixed signed part (at most 65,535 bytes: its length is a uint16) and a
+ * uint16-prefixed 32-byte signature, so 2 + 65,535 + 2 + 32 = 65,571 bytes, 87,428 base64
+ * characters. Anything longer cannot be a token, so readers refuse it before decoding or hashing
+ * it: a caller's 400 MB string must not cost the server a second of CPU.
+ */
+export const RTC_TOKEN_MAX_LENGTH =
+  RTC_TOKEN_VERSION.length + RTC_TOKEN_APP_ID_LENGTH + 4 * Math.ceil((2 + 0xffff + 2 + 32) / 3);
+
 /** The service refuses a token this long after it was issued, whatever its `expiresAt` says (7 days). */
 export const RTC_TOKEN_MAX_LIFETIME_SECONDS = 604_800;
 

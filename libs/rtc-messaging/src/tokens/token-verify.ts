@@ -20,9 +20,12 @@ export type RtcTokenVerdict =
       readonly content: RtcTokenContent;
     };
 
+/** The largest time a token can carry (its times are uint32 Unix seconds). */
+const MAX_TOKEN_SECONDS = 0xffff_ffff;
+
 /** What a token is checked against. */
 export interface RtcTokenCheck {
-  /** The current time, in Unix seconds. */
+  /** The current time, in Unix seconds: a finite number from 0 to 4,294,967,295. */
   readonly now: number;
   /** The AppId the token must name; the AppKeys belong to this app. Unset: any. */
   readonly appId?: string;
@@ -43,6 +46,8 @@ export function tokenValidUntil(content: Pick<RtcTokenContent, 'issuedAt' | 'exp
  * Never throws for a bad token: the verdict says why it was refused.
  *
  * @param keys an `RtcAppKeys`, or the AppKey (or primary and secondary AppKeys) as strings
+ * @throws RangeError naming `now` when `check.now` is missing, not finite or out of range: a
+ *   broken clock must not make every token look valid (or expired)
  *
  * @example
  * const verdict = verifyRtcToken(token, appKey, { appId, now: Math.floor(Date.now() / 1000) });
@@ -53,6 +58,7 @@ export function verifyRtcToken(
   keys: RtcAppKeys | string | readonly [string, string?],
   check: RtcTokenCheck,
 ): RtcTokenVerdict {
+  checkNow(check?.now);
   const appKeys =
     keys instanceof RtcAppKeys
       ? keys
@@ -93,4 +99,21 @@ export function verifyRtcToken(
     };
   }
   return { valid: true, content };
+}
+
+/**
+ * Refuses a time no token can be compared with: `NaN` (a clock that failed, a missing `now`)
+ * compares false with everything, so `now >= validUntil` would pass every token as unexpired.
+ */
+function checkNow(now: unknown): void {
+  if (typeof now !== 'number' || !Number.isFinite(now)) {
+    throw new RangeError(
+      `now must be a finite number of Unix seconds; it is ${now === undefined ? 'missing' : typeof now === 'number' ? String(now) : `a ${typeof now}`}`,
+    );
+  }
+  if (now < 0 || now > MAX_TOKEN_SECONDS) {
+    throw new RangeError(
+      `now must be Unix seconds from 0 to ${MAX_TOKEN_SECONDS} (milliseconds are too large); it is ${now}`,
+    );
+  }
 }

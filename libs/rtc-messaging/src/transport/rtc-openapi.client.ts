@@ -84,14 +84,15 @@ export class RtcOpenApiClient {
    * @throws RtcRateLimitedError when it throttled the call
    * @throws RtcTransportError when it could not be reached (nothing was sent)
    * @throws RtcUnknownOutcomeError when the call failed after the message may have been accepted
-   * @throws RtcCredentialsExpiredError when the credentials expired without a successor (nothing
-   *   was sent)
+   * @throws RtcCredentialsExpiredError when the credentials expired and no new set came within
+   *   `timeoutMs` (nothing was sent)
    */
   async call<TResult>(action: string, body: object): Promise<OpenApiSuccess<TResult>> {
     const { query, url } = this.routeOf(action);
     const payload = Buffer.from(JSON.stringify(body), 'utf8');
-    // One set signs the whole request, even if a refresh replaces it meanwhile.
-    const signer = this.#credentials.signer();
+    // One set signs the whole request, even if a refresh replaces it meanwhile. A set found
+    // expired is refreshed first, within the time this call has.
+    const signer = await this.#credentials.freshSigner(this.options.timeoutMs);
     const headers = signer.sign({
       method: 'POST',
       query,

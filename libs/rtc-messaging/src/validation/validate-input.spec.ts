@@ -1,4 +1,6 @@
 import { RtcValidationError } from '../errors';
+import { SendRoomBatchDto } from '../room/room-message.dto';
+import { SendFanOutDto } from '../unicast/fan-out.dto';
 import { SendUnicastDto } from '../unicast/send-unicast.dto';
 import { MAX_INPUT_DEPTH, validateInput } from './validate-input';
 
@@ -44,4 +46,23 @@ describe('validateInput', () => {
   it('says "input", not "message", in its error text', () => {
     expect(() => validateInput(SendUnicastDto, { to: 'u' })).toThrow(/^Invalid input: /);
   });
+
+  it.each([
+    ['a fan-out', 'user_1', SendFanOutDto],
+    ['a fan-out', 42, SendFanOutDto],
+    ['a room batch', 'user_1', SendRoomBatchDto],
+  ])(
+    'says only "must be an array" of a list that is not one (%s, to: %p)',
+    (_, to, dto: new () => object) => {
+      let violations: unknown;
+      try {
+        validateInput(dto, { to, message: 'm' });
+      } catch (error) {
+        violations = (error as RtcValidationError).violations;
+      }
+      expect(violations).toEqual([
+        { field: 'to', rule: 'isArray', message: 'to must be an array' },
+      ]);
+    },
+  );
 });

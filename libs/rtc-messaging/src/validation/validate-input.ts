@@ -14,6 +14,16 @@ export const RTC_VALIDATOR_OPTIONS: ValidatorOptions = {
   validationError: { target: false, value: false },
 };
 
+/**
+ * A list that is not an array breaks only `isArray`: its other rules (`arrayNotEmpty`, `isString`
+ * of each entry) fail because of that alone, and "to should not be empty; to must be an array"
+ * would send a caller who passed a string looking for two mistakes.
+ */
+function onlyTheTypeRule(constraints: Readonly<Record<string, string>>): [string, string][] {
+  const entries = Object.entries(constraints);
+  return 'isArray' in constraints ? entries.filter(([rule]) => rule === 'isArray') : entries;
+}
+
 /** Flattens class-validator's tree into one violation per broken rule, e.g. field `to[3]`. */
 export function toFieldViolations(
   errors: readonly ValidationError[],
@@ -25,7 +35,7 @@ export function toFieldViolations(
       : /^\d+$/.test(error.property)
         ? `${parent}[${error.property}]`
         : `${parent}.${error.property}`;
-    const own = Object.entries(error.constraints ?? {}).map(([rule, message]) => ({
+    const own = onlyTheTypeRule(error.constraints ?? {}).map(([rule, message]) => ({
       field,
       rule: rule === 'whitelistValidation' ? 'unknownField' : rule,
       message: rule === 'whitelistValidation' ? `${field} is not a known field` : message,

@@ -3,8 +3,34 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { V4Signer } from '../../signing';
-import { parseEmulatorArgs } from './emulator.main';
+import { emulatorHelp, parseEmulatorArgs } from './emulator.main';
 import { EMULATOR_DEMO_CREDENTIALS } from './emulator.options';
+
+/** A SendUnicast of "hi" to user_1, signed with the demo credentials. */
+function signedSendUnicast(url: string): Promise<Response> {
+  const body = JSON.stringify({
+    AppId: 'app',
+    From: 'server_bot',
+    To: 'user_1',
+    Binary: false,
+    Message: 'hi',
+  });
+  const headers = new V4Signer(EMULATOR_DEMO_CREDENTIALS, {
+    region: 'cn-north-1',
+    service: 'rtc',
+  }).sign({
+    method: 'POST',
+    query: { Action: 'SendUnicast', Version: '2023-07-20' },
+    headers: { 'Content-Type': 'application/json', Host: new URL(url).host },
+    body,
+  });
+  const { Host: _host, ...toSend } = headers;
+  return fetch(`${url}/?Action=SendUnicast&Version=2023-07-20`, {
+    method: 'POST',
+    headers: toSend,
+    body,
+  });
+}
 
 describe('parseEmulatorArgs', () => {
   it('keeps no records by default and leaves the rest to the emulator defaults', () => {
@@ -65,8 +91,38 @@ describe('parseEmulatorArgs', () => {
     [['8080'], /unexpected argument/],
     [['--access-key-id', 'AK'], /go together/],
     [['--rate-limit-key', 'ip'], /appId or accessKey/],
+    [['--toString'], /unknown flag --toString/],
   ])('refuses %j', (argv, message) => {
     expect(() => parseEmulatorArgs(argv, {})).toThrow(message);
+  });
+});
+
+describe('emulatorHelp', () => {
+  it('lists every flag the parser takes, with its environment variable', () => {
+    const help = emulatorHelp();
+    for (const [flag, variable] of [
+      ['--port', 'RTC_EMULATOR_PORT'],
+      ['--rate-limit', 'RTC_EMULATOR_RATE_LIMIT'],
+      ['--jitter-ms', 'RTC_EMULATOR_JITTER_MS'],
+      ['--access-key-id', 'RTC_EMULATOR_ACCESS_KEY_ID'],
+    ]) {
+      expect(help).toMatch(new RegExp(`^  ${flag} .*\\[${variable}\\]`, 'm'));
+    }
+    // Each flag line names a flag the parser accepts: none is listed that it would refuse.
+    for (const [, flag] of help.matchAll(/^ {2}--([a-z-]+) \S/gm)) {
+      if (flag === 'help' || flag === 'log') continue;
+      expect(() => parseEmulatorArgs([`--${flag}=1`], {})).not.toThrow(/unknown flag/);
+    }
+    expect(help).toContain('--help');
+    expect(help).toContain('--log');
+    expect(help).toContain(EMULATOR_DEMO_CREDENTIALS.accessKeyId);
+  });
+
+  it('takes --log and --help as switches, not as flags that need a value', () => {
+    expect(parseEmulatorArgs(['--log', '--port', '0', '--help'], {})).toEqual({
+      recordLimit: 0,
+      port: 0,
+    });
   });
 });
 
@@ -77,14 +133,38 @@ describe('emulator.main as a process', () => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
   });
 
+  const start = (...argv: string[]): ChildProcessWithoutNullStreams =>
+    spawn(
+      process.execPath,
+      ['-r', 'ts-node/register', join(__dirname, 'emulator.main.ts'), ...argv],
+      {
+        env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1', TS_NODE_SWC: '1' },
+      },
+    );
+
+  it('answers --help with its flags on stdout and exits 0, starting nothing', async () => {
+    child = start('--help');
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    expect(await once(child, 'exit')).toEqual([0, null]);
+    expect(out).toContain('--rate-limit');
+    expect(out).not.toMatch(/^\{"url"/m);
+  }, 20_000);
+
+  it('with --log, prints a line for each message it accepts', async () => {
+    child = start('--rate-limit', '0', '--log');
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const { url } = JSON.parse((await lines.next()).value as string) as { url: string };
+    expect((await signedSendUnicast(url)).status).toBe(200);
+    expect((await lines.next()).value).toMatch(
+      /^\[emulator\] SendUnicast accepted: server_bot → user_1 \(AppId app, RequestId \w+\): "hi"$/,
+    );
+  }, 20_000);
+
   it('prints its URL as one JSON line, serves, and exits 0 with stats on SIGTERM', async () => {
     // ts-node (swc, no type check) only spares this test a build; the entry itself is plain
     // CommonJS-compatible TypeScript that runs under `node` once compiled.
-    child = spawn(
-      process.execPath,
-      ['-r', 'ts-node/register', join(__dirname, 'emulator.main.ts'), '--rate-limit', '0'],
-      { env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1', TS_NODE_SWC: '1' } },
-    );
+    child = start('--rate-limit', '0');
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     const { url } = JSON.parse((await lines.next()).value as string) as { url: string };
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -92,28 +172,7 @@ describe('emulator.main as a process', () => {
     const probe = await fetch(`${url}/`);
     expect(probe.status).toBe(400);
 
-    const body = JSON.stringify({
-      AppId: 'app',
-      From: 'server_bot',
-      To: 'user_1',
-      Binary: false,
-      Message: 'hi',
-    });
-    const headers = new V4Signer(EMULATOR_DEMO_CREDENTIALS, {
-      region: 'cn-north-1',
-      service: 'rtc',
-    }).sign({
-      method: 'POST',
-      query: { Action: 'SendUnicast', Version: '2023-07-20' },
-      headers: { 'Content-Type': 'application/json', Host: new URL(url).host },
-      body,
-    });
-    const { Host: _host, ...toSend } = headers;
-    const sent = await fetch(`${url}/?Action=SendUnicast&Version=2023-07-20`, {
-      method: 'POST',
-      headers: toSend,
-      body,
-    });
+    const sent = await signedSendUnicast(url);
     expect(sent.status).toBe(200);
 
     const exited = once(child, 'exit');

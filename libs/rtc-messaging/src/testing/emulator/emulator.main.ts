@@ -1,4 +1,5 @@
-import { RtcOpenApiEmulatorOptions } from './emulator.options';
+import { describeAcceptedMessage } from './accepted-message.format';
+import { EMULATOR_DEMO_CREDENTIALS, RtcOpenApiEmulatorOptions } from './emulator.options';
 import { isInboundCommand, runInboundCommand } from './inbound-commands';
 import { RtcOpenApiEmulator } from './rtc-openapi-emulator';
 
@@ -10,25 +11,15 @@ import { RtcOpenApiEmulator } from './rtc-openapi-emulator';
  * On start it prints one JSON line, `{"url":"http://127.0.0.1:PORT"}`; on SIGTERM or SIGINT it
  * stops, prints `{"stats":{"received":N,"accepted":M,"throttled":T}}` and exits 0.
  *
- * Flags (environment variable in brackets; a flag wins):
- * - `--port N` [RTC_EMULATOR_PORT], default 0 (a free port)
- * - `--host H` [RTC_EMULATOR_HOST], default 127.0.0.1
- * - `--rate-limit N` [RTC_EMULATOR_RATE_LIMIT], calls per second, `0` for no limit; default 500
- * - `--rate-limit-key appId|accessKey` [RTC_EMULATOR_RATE_LIMIT_KEY]
- * - `--region R` [RTC_EMULATOR_REGION]
- * - `--app-id A[,B…]` [RTC_EMULATOR_APP_IDS], repeatable; default any AppId
- * - `--access-key-id K --secret-access-key S` [RTC_EMULATOR_ACCESS_KEY_ID,
- *   RTC_EMULATOR_SECRET_ACCESS_KEY], replacing the demo credentials
- * - `--record-limit N` [RTC_EMULATOR_RECORD_LIMIT], default 0: nothing can read the records of a
- *   separate process, so keeping them would only grow its memory during a long run
- * - `--jitter-ms N` [RTC_EMULATOR_JITTER_MS], one-way jitter: each request waits a random 0 to N
- *   ms before the emulator (and its rate window) sees it; default 0
+ * The flags are in `FLAGS` (each with its environment variable) and `FLAG_HELP`; `--help` prints
+ * them, `--log` prints a line for each accepted message.
  *
  * Subcommands that play RTC towards an app server instead (see `inbound-commands.ts`):
  * `deliver-event` (a signed event callback) and `send-client-message` (a client's message).
  */
 
-const FLAGS: Readonly<Record<string, string>> = {
+/** Each flag that takes a value, and the environment variable that sets it (a flag wins). */
+const FLAGS = {
   port: 'RTC_EMULATOR_PORT',
   host: 'RTC_EMULATOR_HOST',
   'rate-limit': 'RTC_EMULATOR_RATE_LIMIT',
@@ -39,7 +30,72 @@ const FLAGS: Readonly<Record<string, string>> = {
   'secret-access-key': 'RTC_EMULATOR_SECRET_ACCESS_KEY',
   'record-limit': 'RTC_EMULATOR_RECORD_LIMIT',
   'jitter-ms': 'RTC_EMULATOR_JITTER_MS',
+} as const satisfies Record<string, string>;
+
+/**
+ * What `--help` says of each flag: its value's placeholder and a sentence. Typed by `FLAGS`, so a
+ * flag added there without its help here does not compile, and `--help` lists every flag.
+ */
+const FLAG_HELP: Readonly<Record<keyof typeof FLAGS, readonly [value: string, text: string]>> = {
+  port: ['N', 'port to listen on; default 0 (a free port)'],
+  host: ['H', 'address to listen on; default 127.0.0.1'],
+  'rate-limit': ['N', 'calls per second it accepts, 0 for no limit; default 500'],
+  'rate-limit-key': ['appId|accessKey', 'what the rate limit counts per; default appId'],
+  region: ['R', 'the region calls must be signed for; default cn-north-1'],
+  'app-id': ['A[,B…]', 'the AppIds it knows (repeatable); default any AppId'],
+  'access-key-id': ['K', 'with --secret-access-key, the only credentials it accepts'],
+  'secret-access-key': ['S', 'see --access-key-id; default the demo credentials'],
+  'record-limit': [
+    'N',
+    'accepted messages it keeps; default 0 (nothing can read the records of a separate process)',
+  ],
+  'jitter-ms': [
+    'N',
+    'one-way jitter: each request waits a random 0 to N ms before the emulator sees it; default 0',
+  ],
 };
+
+/** Flags that take no value. */
+const SWITCHES = {
+  help: 'print this help and exit',
+  log: 'print a line for each message it accepts (after the {"url"} line)',
+} as const;
+
+/** Whether `argv` holds the switch `--name` (`-h` for help too). */
+export function hasSwitch(argv: readonly string[], name: keyof typeof SWITCHES): boolean {
+  return argv.includes(`--${name}`) || (name === 'help' && argv.includes('-h'));
+}
+
+/** `--help`'s text, made from the flag tables: every flag the parser takes, and nothing else. */
+export function emulatorHelp(): string {
+  const rows: [string, string][] = [
+    ...Object.entries(FLAG_HELP).map(([flag, [value, text]]): [string, string] => [
+      `--${flag} ${value}`,
+      `${text} [${FLAGS[flag as keyof typeof FLAGS]}]`,
+    ]),
+    ...Object.entries(SWITCHES).map(([flag, text]): [string, string] => [`--${flag}`, text]),
+  ];
+  const width = Math.max(...rows.map(([left]) => left.length));
+  return [
+    'Usage: node emulator.main.js [--flag value | --flag=value]…',
+    '',
+    'A local Volcengine RTC OpenAPI emulator (SendUnicast, SendRoomUnicast, SendBroadcast,',
+    'BatchSendRoomUnicast). It prints {"url":"http://127.0.0.1:PORT"} once it listens; SIGTERM or',
+    'SIGINT stop it, print {"stats":{…}} and exit 0.',
+    '',
+    `Without --access-key-id it accepts the demo credentials: access key id ${EMULATOR_DEMO_CREDENTIALS.accessKeyId},`,
+    `secret access key ${EMULATOR_DEMO_CREDENTIALS.secretAccessKey} (EMULATOR_DEMO_CREDENTIALS).`,
+    '',
+    'Flags (environment variable in brackets; a flag wins):',
+    ...rows.map(([left, right]) => `  ${left.padEnd(width)}  ${right}`),
+    '',
+    'Or, instead of an emulator, play RTC towards an app server (one JSON line per delivery):',
+    '  deliver-event --url U --secret S --app-id A --type T [--data JSON] [--copies N] …',
+    '  send-client-message --url U (--message M | --message-base64 B)',
+    '    (--token T | --app-id A --app-key K --user U) [--timeout-ms N]',
+    '',
+  ].join('\n');
+}
 
 function integer(flag: string, value: string): number {
   const n = Number(value);
@@ -65,10 +121,12 @@ export function parseEmulatorArgs(
   const fromArgs = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
+    // Switches are read by `hasSwitch`; they set no emulator option.
+    if (arg === '-h' || (arg.startsWith('--') && Object.hasOwn(SWITCHES, arg.slice(2)))) continue;
     if (!arg.startsWith('--')) throw new TypeError(`unexpected argument "${arg}"`);
     const eq = arg.indexOf('=');
     const flag = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-    if (!(flag in FLAGS)) throw new TypeError(`unknown flag --${flag}`);
+    if (!Object.hasOwn(FLAGS, flag)) throw new TypeError(`unknown flag --${flag}`);
     const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
     if (value === undefined) throw new TypeError(`--${flag} needs a value`);
     fromArgs.set(flag, [...(fromArgs.get(flag) ?? []), value]);
@@ -124,6 +182,11 @@ export async function runEmulatorProcess(
   const emulator = new RtcOpenApiEmulator(parseEmulatorArgs(argv, env));
   const url = await emulator.start();
   process.stdout.write(`${JSON.stringify({ url })}\n`);
+  if (hasSwitch(argv, 'log')) {
+    emulator.on('accepted', (message) => {
+      process.stdout.write(`${describeAcceptedMessage(message)}\n`);
+    });
+  }
 
   let stopping = false;
   const shutdown = (): void => {
@@ -155,6 +218,8 @@ if (require.main === module && isInboundCommand(process.argv[2])) {
       process.exitCode = 2;
     },
   );
+} else if (require.main === module && hasSwitch(process.argv.slice(2), 'help')) {
+  process.stdout.write(emulatorHelp(), () => process.exit(0));
 } else if (require.main === module) {
   runEmulatorProcess().catch((error: unknown) => {
     process.stderr.write(

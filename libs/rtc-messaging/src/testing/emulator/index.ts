@@ -4,6 +4,7 @@
  * must never start a server.
  */
 export { RtcOpenApiEmulator } from './rtc-openapi-emulator';
+export { describeAcceptedMessage } from './accepted-message.format';
 export type {
   AcceptedMessage,
   RejectedCall,

@@ -1,11 +1,11 @@
 import type { Cluster, Redis } from 'ioredis';
-import { DEFAULT_REDIS_TIMEOUT_MS } from '../rate-limit/redis-rate-limit.store';
+import { DEFAULT_REDIS_TIMEOUT_MS } from '../../rate-limit/redis-rate-limit.store';
 import {
   RtcEventClaim,
   RtcEventClaimState,
   RtcEventClaimStore,
 } from './event-claim-store.interface';
-import { withTimeLimit } from './with-time-limit';
+import { withTimeLimit } from '../with-time-limit';
 
 /** The value of a handled claim; a running one is `running:<owner>`. */
 const HANDLED = 'handled';
