@@ -5,6 +5,7 @@ import {
   MiddlewareConsumer,
   Module,
   NestModule,
+  BeforeApplicationShutdown,
   OnApplicationBootstrap,
   OnApplicationShutdown,
   Optional,
@@ -88,7 +89,7 @@ import { serveAheadOfApp } from './inbound-server-routes';
 })
 export class RtcInboundModule
   extends ConfigurableRtcInboundModule
-  implements NestModule, OnApplicationBootstrap, OnApplicationShutdown
+  implements NestModule, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
 {
   private unmount?: () => void;
 
@@ -127,6 +128,11 @@ export class RtcInboundModule
     if (events) routes.set(events.path, this.routes.eventsMiddleware);
     if (clientMessages) routes.set(clientMessages.path, this.routes.clientMessagesMiddleware);
     this.unmount = serveAheadOfApp(server, routes);
+  }
+
+  /** Lets the event handlers still running settle their claims before Redis closes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.routes.drain();
   }
 
   async onApplicationShutdown(): Promise<void> {

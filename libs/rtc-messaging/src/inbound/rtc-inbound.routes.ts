@@ -2,7 +2,10 @@ import type { ServerResponse } from 'node:http';
 import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { RtcInboundConfigurationError } from '../errors/rtc-inbound-configuration.error';
 import { RTC_MESSAGING_OPTIONS } from '../rtc-messaging.constants';
-import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';
+import {
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  type ResolvedRtcMessagingOptions,
+} from '../rtc-messaging.options';
 import { resolveLogger, RtcLogger } from '../telemetry/rtc-logger';
 import { RTC_INBOUND_TYPES } from '../telemetry/telemetry-names';
 import { RtcTokenService } from '../token-service/rtc-token.service';
@@ -32,6 +35,7 @@ export type InboundMiddleware = (
 @Injectable()
 export class RtcInboundRoutes implements OnModuleInit {
   private events?: RtcEventReceiver;
+  private deduplicator?: EventDeduplicator;
   private clientMessages?: RtcClientMessageReceiver;
   private readonly logger: RtcLogger;
 
@@ -77,14 +81,15 @@ export class RtcInboundRoutes implements OnModuleInit {
       type !== undefined && knownTypes.has(type) ? type : RTC_INBOUND_TYPES.other,
     );
     if (events) {
+      this.deduplicator = new EventDeduplicator(
+        this.store,
+        { claimTtlMs: this.options.deduplication.claimTtlMs },
+        this.logger,
+      );
       this.events = new RtcEventReceiver(events, {
         appIds: new Set(appIds),
         handlers: this.handlers,
-        deduplicator: new EventDeduplicator(
-          this.store,
-          { claimTtlMs: this.options.deduplication.claimTtlMs },
-          this.logger,
-        ),
+        deduplicator: this.deduplicator,
         telemetry,
         logger: this.logger,
         onDelivery: this.options.onEventDelivery,
@@ -97,6 +102,22 @@ export class RtcInboundRoutes implements OnModuleInit {
         telemetry,
         logger: this.logger,
       });
+    }
+  }
+
+  /**
+   * On shutdown, waits for the event handlers still running (at most the messaging module's
+   * `shutdownGraceMs`, default 10 s) so their claims are settled while the store is still open;
+   * says so when some are not done by then (RTC's retry may run them again).
+   */
+  async drain(): Promise<void> {
+    if (!this.deduplicator) return;
+    const graceMs = this.messaging?.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+    const left = await this.deduplicator.drain(graceMs);
+    if (left > 0) {
+      this.logger.warn(
+        `Shutdown: ${left} RTC event handler(s) still running after ${graceMs} ms; their events may run again on RTC's retry`,
+      );
     }
   }
 

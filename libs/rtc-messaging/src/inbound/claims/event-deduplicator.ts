@@ -50,6 +50,8 @@ export class EventDeduplicator {
   private readonly leaseMs: number;
   private readonly pollMs: number;
   private readonly maxRunMs: number;
+  /** Handler runs not settled yet, including those whose delivery was answered 503. */
+  private readonly running = new Set<Promise<DeduplicatedRun>>();
 
   constructor(
     private readonly store: RtcEventClaimStore,
@@ -83,8 +85,22 @@ export class EventDeduplicator {
         : this.waitForOutcome(key, deadlineAt);
     }
     const run = this.runClaimed(key, owner, handler);
+    this.running.add(run);
+    void run.finally(() => this.running.delete(run));
     const settled = await orDeadline(run, deadlineAt - performance.now());
     return settled === TIMED_OUT ? { outcome: 'timed_out' } : settled;
+  }
+
+  /**
+   * Waits for the handler runs still going (those answered 503 at their deadline too), at most
+   * `timeoutMs`, so their claims are settled before the store's connection closes. Resolves with
+   * how many are still running.
+   */
+  async drain(timeoutMs: number): Promise<number> {
+    if (this.running.size > 0) {
+      await orDeadline(Promise.allSettled([...this.running]), timeoutMs);
+    }
+    return this.running.size;
   }
 
   private async runClaimed(
