@@ -66,7 +66,7 @@ export class AppModule {
         MessagesModule,
         RoomsModule,
         TokensModule,
-        RtcInboundDemoModule,
+        RtcInboundDemoModule.register(logger),
         FanOutJobsModule.register(),
         HealthModule,
       ],

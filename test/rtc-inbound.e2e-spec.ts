@@ -51,7 +51,8 @@ interface Listening {
  * the app created last, whichever app wrote it, so the log checks read every app's lines.
  */
 const started: AppUnderTest[] = [];
-const allLogLines = (): string[] => started.flatMap((subject) => subject.logger.lines);
+const allLogLines = (): string[] =>
+  started.flatMap((subject) => [...subject.logger.lines, ...subject.requestLog]);
 
 /** The demo app on an ephemeral port of 127.0.0.1, so the kit can deliver to it as RTC does. */
 async function listen(
@@ -120,12 +121,7 @@ async function acceptedMessages(
 
 /** Everything the apps wrote: Nest's log, the request logs, every response. */
 const everythingShown = (sent: SentResponses): string =>
-  [
-    ...allLogLines(),
-    ...started.flatMap((subject) => subject.requestLog),
-    ...sent.bodies,
-    ...sent.headers,
-  ].join('\n');
+  [...allLogLines(), ...sent.bodies, ...sent.headers].join('\n');
 
 describe('What RTC sends the demo app (e2e, the testing kit as RTC)', () => {
   const sent: SentResponses = { bodies: [], headers: [] };
