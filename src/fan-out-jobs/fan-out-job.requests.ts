@@ -14,7 +14,7 @@ import {
 export class CreateFanOutJobRequest extends SendFanOutDto {
   @ApiProperty(
     recipientListProperty(
-      'Recipient user ids, sent to in this order; at least one, at most `FAN_OUT_JOB_MAX_RECIPIENTS` (default 1,000,000). A malformed id does not fail the request: it is reported as refused in the results.',
+      'Recipient user ids, sent to in this order; at least one, at most `FAN_OUT_JOB_MAX_RECIPIENTS` (default 1,000,000). A malformed id fails the request (400 naming `to[i]`), and nothing is created.',
       { type: 'string' },
       ['user_1', 'user_2', 'user_3'],
     ),

@@ -4,6 +4,7 @@ import type {
   FanOutJob,
   FanOutJobOutcome,
   FanOutJobState,
+  FanOutJobStatus,
 } from 'nestjs-volcengine-rtc/jobs';
 
 const STATES: FanOutJobState[] = ['queued', 'running', 'cancelling', 'completed', 'cancelled'];
@@ -36,21 +37,21 @@ export class FanOutJobResponse implements FanOutJob {
   @ApiProperty({
     enum: STATES,
     description:
-      '`queued`, `running`, `cancelling` (calls in flight completing), `completed` (every recipient has an outcome: sent + refused + unknown = total) or `cancelled`.',
+      '`queued`, `running`, `cancelling` (calls in flight completing), `completed` (every recipient has an outcome: sent + refused + unknown = total) or `cancelled` (sent + refused + unknown + cancelled = total).',
   })
   state!: FanOutJobState;
 
   @ApiProperty({ example: 20_000 })
   total!: number;
 
-  @ApiProperty({ description: 'Recipients with an outcome: sent + refused + unknown.' })
+  @ApiProperty({ description: 'Recipients with an outcome so far: sent + refused + unknown.' })
   done!: number;
 
   @ApiProperty({ description: 'Accepted by the upstream.' })
   sent!: number;
 
   @ApiProperty({
-    description: 'Surely not delivered (malformed id, refused, cancelled before sent).',
+    description: 'Surely not delivered: a malformed id, or refused by the upstream.',
   })
   refused!: number;
 
@@ -60,8 +61,11 @@ export class FanOutJobResponse implements FanOutJob {
   })
   unknown!: number;
 
-  @ApiProperty({ description: 'Whether the job was cancelled before it finished.' })
-  cancelled!: boolean;
+  @ApiProperty({
+    description:
+      'Recipients never sent because the job was cancelled first: 0 until a cancelled job ends. Once the job ends, sent + refused + unknown + cancelled = total.',
+  })
+  cancelled!: number;
 
   @ApiProperty({ format: 'date-time' })
   createdAt!: string;
@@ -93,8 +97,11 @@ export class FanOutJobOutcomeResponse implements FanOutJobOutcome {
   @ApiProperty({ example: 0 })
   index!: number;
 
-  @ApiProperty({ enum: ['sent', 'refused', 'unknown'] })
-  status!: 'sent' | 'refused' | 'unknown';
+  @ApiProperty({
+    enum: ['sent', 'refused', 'unknown', 'cancelled'],
+    description: '`cancelled`: the job was cancelled before this recipient was sent.',
+  })
+  status!: FanOutJobStatus;
 
   @ApiPropertyOptional({ description: 'The upstream RequestId of a sent message.' })
   requestId?: string;

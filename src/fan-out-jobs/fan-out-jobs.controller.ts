@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import {
   Body,
+  ConflictException,
   Controller,
   Delete,
   Get,
@@ -17,6 +18,7 @@ import {
 } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiConflictResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -42,6 +44,8 @@ import {
 import { JOBS_NOT_CONFIGURED, JobsConfiguredGuard } from './jobs-configured.guard';
 
 const NOT_FOUND = 'no fan-out job has this id (or its retention ran out)';
+
+const ALREADY_ENDED = 'the fan-out job has already ended: there is nothing left to cancel';
 
 /** The 503 without `REDIS_URL`; `kind` says whether the route sends (then `outcome` is set). */
 const noRedisResponse = (kind: RequestKind) =>
@@ -75,7 +79,7 @@ export class FanOutJobsController {
   @ApiOperation({
     summary: 'Start a fan-out job: one message to each of up to 1,000,000 users',
     description:
-      'Validates the message, stores the recipients in Redis and queues the job; answers 202 with its id and a `Location` header. Workers send it under the shared call budget, behind single sends; a job survives restarts, and a recipient is never sent twice unless `atLeastOnce`.',
+      'Validates the message, stores the recipients in Redis and queues the job; answers 202 with its id and a `Location` header. A malformed id is a 400 naming it (`to[3]`), and nothing is created. Workers send it under the shared call budget, behind single sends; a job survives restarts, and a recipient is never sent twice unless `atLeastOnce`.',
   })
   @ApiAcceptedResponse({ type: CreatedFanOutJobResponse, description: 'The job is queued.' })
   @ApiErrorResponses([400, 401, 403, 413])
@@ -86,12 +90,14 @@ export class FanOutJobsController {
   ): Promise<CreatedFanOutJobResponse> {
     const { to, message, binary, from, appId, atLeastOnce } = body;
     const created = await this.jobs.create({
-      recipients: to,
+      to,
       message,
       binary,
       from,
       appId,
       atLeastOnce,
+      // A malformed id is a 400 naming it (`to[3]`), and nothing is created.
+      malformedIds: 'fail',
     });
     response.setHeader('Location', `/v1/fan-outs/${created.id}`);
     return created;
@@ -114,16 +120,22 @@ export class FanOutJobsController {
   @ApiOperation({
     summary: 'Cancel a fan-out job',
     description:
-      'No further recipient is sent; calls waiting for budget give up (refused), calls on the wire complete and are reported. The job is `cancelling` until they have, then `cancelled`.',
+      'No further recipient is sent; calls waiting for budget give up, calls on the wire complete and are reported. The job is `cancelling` until they have, then `cancelled`, and every recipient it did not send counts as `cancelled`. A job that has already ended answers 409 with the job, unchanged.',
   })
   @ApiAcceptedResponse({ type: FanOutJobResponse })
+  @ApiConflictResponse({
+    type: ErrorBodyResponse,
+    description: 'The job has already ended; `job` is the job, unchanged.',
+  })
   @ApiErrorResponses([401], 'other')
   @NOT_FOUND_RESPONSE
   @NO_REDIS_RESPONSE
   async cancel(@Param('id') id: string): Promise<FanOutJobResponse> {
-    const job = await this.jobs.cancel(id);
-    if (!job) throw new NotFoundException(NOT_FOUND);
-    return job as FanOutJobResponse;
+    const cancellation = await this.jobs.cancel(id);
+    if (!cancellation) throw new NotFoundException(NOT_FOUND);
+    const job = cancellation.job as FanOutJobResponse;
+    if (!cancellation.stopped) throw new ConflictException({ message: ALREADY_ENDED, job });
+    return job;
   }
 
   @Get(':id/results')
@@ -162,7 +174,7 @@ export class FanOutJobsController {
   @ApiOperation({
     summary: "A fan-out job's progress, as Server-Sent Events, until it ends",
     description:
-      'A `progress` event (`id`, `state`, `total`, `done`, `sent`, `refused`, `unknown`) each time the counts change, at most twice a second; the stream closes after the event of a `completed` or `cancelled` job.',
+      'A `progress` event (`id`, `state`, `total`, `done`, `sent`, `refused`, `unknown`, `cancelled`) each time the counts change, at most twice a second; the stream closes after the event of a `completed` or `cancelled` job.',
   })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'The event stream.' })

@@ -129,7 +129,7 @@ describe('providers under instrumentation (nest new with @nestjs/observe)', () =
     expect(health.status).toBe('ok');
 
     const jobs = context.get(FanOutJobs);
-    const created = await jobs.create({ recipients: ['user_1', 'user_2'], message: 'hi' });
+    const created = await jobs.create({ to: ['user_1', 'user_2'], message: 'hi' });
     await expect(jobs.get(created.id)).resolves.toMatchObject({ id: created.id, total: 2 });
   });
 

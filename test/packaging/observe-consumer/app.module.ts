@@ -44,7 +44,7 @@ class MessagingController {
 
   @Post('fan-outs')
   async fanOut(@Body() body: { to: string[]; message: string }) {
-    return this.jobs.create({ recipients: body.to, message: body.message });
+    return this.jobs.create({ to: body.to, message: body.message });
   }
 
   @Get('fan-outs/:id')

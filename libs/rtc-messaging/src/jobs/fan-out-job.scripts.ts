@@ -3,6 +3,9 @@
  * between two of them leaves a state the next one can read: a recipient is either recorded (its
  * bit in `rec` set and its line in `out`), in flight (in `fly`, not recorded), or untouched.
  *
+ * A job without `meta` is gone (its retention ran out, or it was deleted): every script checks
+ * that first and then writes nothing, so none recreates a key of a job that is gone.
+ *
  * All keys of a job share one hash tag (`{id}`), so the scripts also run on a Redis Cluster.
  */
 
@@ -22,9 +25,10 @@ return 1
 /**
  * A recipient's outcome. KEYS: meta, out, rec, fly, samples (refusals or unknowns).
  * ARGV: offset, status (sent | refused | unknown), outcome line, sample (JSON or ''), max samples.
- * Returns 1 recorded, 0 it already was (the first outcome stands, counted once).
+ * Returns 1 recorded, 0 it already was (the first outcome stands, counted once), -1 the job is gone.
  */
 export const RECORD_OUTCOME = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 redis.call('SREM', KEYS[4], ARGV[1])
 if redis.call('SETBIT', KEYS[3], ARGV[1], 1) == 1 then return 0 end
 redis.call('APPEND', KEYS[2], ARGV[3])
@@ -52,17 +56,19 @@ end
 local atLeastOnce = redis.call('HGET', KEYS[1], 'atLeastOnce') == '1'
 local inFlight = redis.call('SMEMBERS', KEYS[2])
 local interrupted = 0
-local ids = nil
+local reason = cjson.encode(ARGV[4])
 for _, offset in ipairs(inFlight) do
   if not atLeastOnce and redis.call('GETBIT', KEYS[3], offset) == 0 then
     redis.call('SETBIT', KEYS[3], offset, 1)
     local index = tonumber(ARGV[2]) + tonumber(offset)
-    redis.call('APPEND', KEYS[4], offset .. '\\tu\\t' .. cjson.encode(ARGV[4]) .. '\\n')
+    redis.call('APPEND', KEYS[4], offset .. '\\tu\\t' .. reason .. '\\n')
     redis.call('HINCRBY', KEYS[1], 'unknown', 1)
     redis.call('HINCRBY', KEYS[1], 'done', 1)
     if redis.call('LLEN', KEYS[5]) < tonumber(ARGV[3]) then
-      if ids == nil then ids = cjson.decode(redis.call('GET', KEYS[6])) end
-      redis.call('RPUSH', KEYS[5], cjson.encode({to = ids[tonumber(offset) + 1], index = index, reason = ARGV[4]}))
+      -- The one id it needs, stored as a JSON string: spliced in as it is, never decoded.
+      local to = redis.call('LINDEX', KEYS[6], offset)
+      if not to then to = 'null' end
+      redis.call('RPUSH', KEYS[5], '{"to":' .. to .. ',"index":' .. index .. ',"reason":' .. reason .. '}')
     end
     interrupted = interrupted + 1
   end
@@ -74,23 +80,30 @@ return interrupted
 /**
  * When a worker is through with a slice. KEYS: meta, lanes-done. ARGV: slice, lanes, slices, now.
  * Returns the next slice of the same lane to queue, or -1 when the lane is done (the job's last
- * slice, or a cancelled job); -2 when this made the whole job finish. Idempotent: a slice finished
- * twice (its worker died after this ran) answers the same.
+ * slice, or a cancelled job) or the job is gone; -2 when the job has ended (this call ended it,
+ * or it already had: a slice finished twice, its worker died after this ran, answers the same).
+ * A job that ends cancelled counts the recipients it never sent: `cancelled = total - done`.
  */
 export const FINISH_SLICE = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('HEXISTS', KEYS[1], 'finishedAt') == 1 then return -2 end
 local slice = tonumber(ARGV[1])
 local lanes = tonumber(ARGV[2])
 local slices = tonumber(ARGV[3])
 local nextSlice = slice + lanes
-if redis.call('HGET', KEYS[1], 'cancelRequested') ~= '1' and nextSlice < slices then
+local cancelled = redis.call('HGET', KEYS[1], 'cancelRequested') == '1'
+if not cancelled and nextSlice < slices then
   return nextSlice
 end
 redis.call('SADD', KEYS[2], slice % lanes)
 if redis.call('SCARD', KEYS[2]) < math.min(lanes, slices) then return -1 end
-if redis.call('HEXISTS', KEYS[1], 'finishedAt') == 1 then return -1 end
-local cancelled = redis.call('HGET', KEYS[1], 'cancelRequested') == '1'
-redis.call('HSET', KEYS[1], 'state', cancelled and 'cancelled' or 'completed', 'finishedAt', ARGV[4])
+if cancelled then
+  local total = tonumber(redis.call('HGET', KEYS[1], 'total'))
+  local done = tonumber(redis.call('HGET', KEYS[1], 'done'))
+  redis.call('HSET', KEYS[1], 'state', 'cancelled', 'finishedAt', ARGV[4], 'cancelled', total - done)
+else
+  redis.call('HSET', KEYS[1], 'state', 'completed', 'finishedAt', ARGV[4])
+end
 return -2
 `;
 
@@ -103,4 +116,30 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 if redis.call('HEXISTS', KEYS[1], 'finishedAt') == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'cancelRequested', '1', 'state', 'cancelling', 'cancelledAt', ARGV[1])
 return 1
+`;
+
+/**
+ * Ends a job's creation, for some of its keys at a time. KEYS: meta, then the keys the creation
+ * wrote (ids, and rec / out / refusals of the recipients refused at creation). ARGV: '' to lift
+ * the creation's lease, or the time (ms) they expire (a job that ended at creation); '1' to do
+ * `meta` too (the last call). Returns how many of the keys are gone (0: all there), -1 when
+ * `meta` is. A job a worker has already ended is left as it is: the worker set its retention,
+ * and lifting it here would keep the job forever.
+ */
+export const SEAL_JOB = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if ARGV[1] == '' and redis.call('HEXISTS', KEYS[1], 'finishedAt') == 1 then return 0 end
+local first = 2
+if ARGV[2] == '1' then first = 1 end
+local gone = 0
+for i = first, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 0 then
+    gone = gone + 1
+  elseif ARGV[1] == '' then
+    redis.call('PERSIST', KEYS[i])
+  else
+    redis.call('PEXPIREAT', KEYS[i], ARGV[1])
+  end
+end
+return gone
 `;

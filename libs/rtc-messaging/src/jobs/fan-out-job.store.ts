@@ -1,12 +1,15 @@
 import type { Redis } from 'ioredis';
 import type { FanOutFailureSample } from '../unicast/fan-out.types';
+import { allJobKeys, decodeStoredId, jobKey } from './fan-out-job.keys';
 import type { SendStatus } from '../unicast/send-status';
+import { MAX_JOB_SAMPLES, outcomeLine, parseOutcomeLine } from './fan-out-job.outcome-line';
 import {
   BEGIN_SLICE,
   CANCEL_JOB,
   FINISH_SLICE,
   MARK_IN_FLIGHT,
   RECORD_OUTCOME,
+  SEAL_JOB,
 } from './fan-out-job.scripts';
 import type {
   FanOutJob,
@@ -15,11 +18,13 @@ import type {
   FanOutJobState,
 } from './fan-out-job.types';
 
+/** An outcome a worker records: never `cancelled`, which is what a recipient without one is. */
+export type RecordedOutcome = FanOutJobOutcome & { readonly status: SendStatus };
+
 /** `reason` of a recipient whose call was on the wire when its worker died. */
 export const INTERRUPTED_REASON = 'interrupted: its worker stopped while the call was in flight';
 
-/** Refused and unknown recipients a job keeps as samples for `get`. */
-export const MAX_JOB_SAMPLES = 100;
+export { MAX_JOB_SAMPLES };
 
 /** Answers of {@link FanOutJobStore.markInFlight}. */
 export const MarkAnswer = {
@@ -42,13 +47,15 @@ export interface StoredJobSpec {
   readonly from?: string;
   readonly appId?: string;
   readonly atLeastOnce: boolean;
+  /** How long the job is kept once it has ended, in ms (the creating instance's `retentionMs`). */
+  readonly retentionMs?: number;
 }
+
+/** Whether a job may still send: `gone` when it has no `meta` (deleted, or its retention ran out). */
+export type JobStanding = 'sending' | 'cancelled' | 'gone';
 
 /** Ids are ours (UUIDs); anything else is unknown, and never reaches a key name. */
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-const STATUS_LETTER: Record<SendStatus, string> = { sent: 's', refused: 'r', unknown: 'u' };
-const LETTER_STATUS: Record<string, SendStatus> = { s: 'sent', r: 'refused', u: 'unknown' };
 
 type Scripted = Redis & {
   rtcFanOutMark(...args: (string | number)[]): Promise<number>;
@@ -56,18 +63,21 @@ type Scripted = Redis & {
   rtcFanOutBegin(...args: (string | number)[]): Promise<number>;
   rtcFanOutFinish(...args: (string | number)[]): Promise<number>;
   rtcFanOutCancel(...args: (string | number)[]): Promise<number>;
+  rtcFanOutSeal(numberOfKeys: number, ...args: (string | number)[]): Promise<number>;
 };
 
 /**
  * A job's recipients, outcomes and checkpoint in plain Redis structures (BullMQ holds the queue):
  * - `meta` (hash): what the job sends, its counts and state;
- * - `ids:<slice>` (string): the slice's recipient ids as a JSON array, written once;
+ * - `ids:<slice>` (list): the slice's recipient ids, each as a JSON string, written once
+ *   (`FanOutJobWriter`), so a script reads the one it needs with `LINDEX`;
  * - `out:<slice>` (string): one line per outcome, appended as outcomes are recorded;
  * - `rec:<slice>` (bitmap): which recipients of the slice have an outcome;
  * - `fly:<slice>` (set): recipients on their way to the upstream, written before each call;
  * - `refusals`, `unknowns` (lists): the first samples; `lanes` (set): lanes that are through.
- * So a job takes about the size of its ids plus its outcome lines, and every key expires with
- * the job's retention.
+ * So a job takes about the size of its ids plus its outcome lines. Keys of a job that has not
+ * ended never expire; once it ends (completed or cancelled), every key expires `retentionMs`
+ * after its `finishedAt`.
  */
 export class FanOutJobStore {
   private readonly redis: Scripted;
@@ -77,7 +87,7 @@ export class FanOutJobStore {
     private readonly keyPrefix: string,
   ) {
     this.redis = redis as Scripted;
-    const define = (name: string, numberOfKeys: number, lua: string) => {
+    const define = (name: string, numberOfKeys: number | undefined, lua: string) => {
       if (!(name in redis)) redis.defineCommand(name, { numberOfKeys, lua });
     };
     define('rtcFanOutMark', 3, MARK_IN_FLIGHT);
@@ -85,6 +95,8 @@ export class FanOutJobStore {
     define('rtcFanOutBegin', 6, BEGIN_SLICE);
     define('rtcFanOutFinish', 2, FINISH_SLICE);
     define('rtcFanOutCancel', 1, CANCEL_JOB);
+    // As many keys as the call gives (its first argument).
+    define('rtcFanOutSeal', undefined, SEAL_JOB);
   }
 
   /** Whether `id` can name a job at all (so it is safe in a key name). */
@@ -92,61 +104,32 @@ export class FanOutJobStore {
     return typeof id === 'string' && JOB_ID.test(id);
   }
 
+  /** The client and key prefix, for the `FanOutJobWriter` of a new job. */
+  get connection(): { readonly redis: Redis; readonly keyPrefix: string } {
+    return { redis: this.redis, keyPrefix: this.keyPrefix };
+  }
+
+  /**
+   * Ends a job's creation for `keys` (see `SEAL_JOB`): lifts their lease, or sets them to expire
+   * at `expiresAt`; with `withMeta`, `meta` too. Resolves how many are gone, -1 if `meta` is.
+   */
+  seal(id: string, keys: readonly string[], expiresAt?: number, withMeta = false): Promise<number> {
+    return this.redis.rtcFanOutSeal(
+      keys.length + 1,
+      this.key(id, 'meta'),
+      ...keys,
+      expiresAt ?? '',
+      withMeta ? '1' : '',
+    );
+  }
+
   private key(id: string, name: string): string {
-    return `${this.keyPrefix}:{${id}}:${name}`;
-  }
-
-  /** Writes one slice's ids; they expire with the job unless it finishes later. */
-  async writeIds(id: string, slice: number, ids: readonly string[], ttlMs: number): Promise<void> {
-    await this.redis.set(this.key(id, `ids:${slice}`), JSON.stringify(ids), 'PX', ttlMs);
-  }
-
-  /** Writes the job's description, which makes it visible to `get` and workers. */
-  async writeMeta(
-    id: string,
-    spec: StoredJobSpec,
-    state: FanOutJobState,
-    createdAt: number,
-    ttlMs: number,
-  ): Promise<void> {
-    const fields: Record<string, string | number> = {
-      total: spec.total,
-      slices: spec.slices,
-      sliceSize: spec.sliceSize,
-      lanes: spec.lanes,
-      message: spec.message,
-      binary: spec.binary ? 1 : 0,
-      atLeastOnce: spec.atLeastOnce ? 1 : 0,
-      state,
-      createdAt,
-      done: 0,
-      sent: 0,
-      refused: 0,
-      unknown: 0,
-    };
-    if (spec.from !== undefined) fields.from = spec.from;
-    if (spec.appId !== undefined) fields.appId = spec.appId;
-    if (state === 'completed') {
-      fields.startedAt = createdAt;
-      fields.finishedAt = createdAt;
-    }
-    await this.redis
-      .multi()
-      .hset(this.key(id, 'meta'), fields)
-      .pexpire(this.key(id, 'meta'), ttlMs)
-      .exec();
-  }
-
-  /** Removes what a job creation that failed half-way wrote. */
-  async discard(id: string, slices: number): Promise<void> {
-    const keys = [this.key(id, 'meta')];
-    for (let slice = 0; slice < slices; slice++) keys.push(this.key(id, `ids:${slice}`));
-    for (let i = 0; i < keys.length; i += 1_000) await this.redis.del(...keys.slice(i, i + 1_000));
+    return jobKey(this.keyPrefix, id, name);
   }
 
   /** The job's description, or `undefined` when there is no such job (or it expired). */
   async spec(id: string): Promise<StoredJobSpec | undefined> {
-    const [total, slices, sliceSize, lanes, message, binary, from, appId, atLeastOnce] =
+    const [total, slices, sliceSize, lanes, message, binary, from, appId, atLeastOnce, retention] =
       await this.redis.hmget(
         this.key(id, 'meta'),
         'total',
@@ -158,6 +141,7 @@ export class FanOutJobStore {
         'from',
         'appId',
         'atLeastOnce',
+        'retentionMs',
       );
     if (total === null || message === null) return undefined;
     return {
@@ -170,13 +154,14 @@ export class FanOutJobStore {
       ...(from === null ? {} : { from }),
       ...(appId === null ? {} : { appId }),
       atLeastOnce: atLeastOnce === '1',
+      ...(retention === null ? {} : { retentionMs: Number(retention) }),
     };
   }
 
   /** The job's counts and state, or `undefined` when there is no such job. */
   async progress(id: string): Promise<FanOutJobProgress | undefined> {
     if (!FanOutJobStore.isJobId(id)) return undefined;
-    const [total, state, done, sent, refused, unknown] = await this.redis.hmget(
+    const [total, state, done, sent, refused, unknown, cancelled] = await this.redis.hmget(
       this.key(id, 'meta'),
       'total',
       'state',
@@ -184,6 +169,7 @@ export class FanOutJobStore {
       'sent',
       'refused',
       'unknown',
+      'cancelled',
     );
     if (total === null || state === null) return undefined;
     return {
@@ -194,6 +180,7 @@ export class FanOutJobStore {
       sent: Number(sent),
       refused: Number(refused),
       unknown: Number(unknown),
+      cancelled: Number(cancelled ?? 0),
     };
   }
 
@@ -219,7 +206,7 @@ export class FanOutJobStore {
       sent: Number(meta.sent),
       refused: Number(meta.refused),
       unknown: Number(meta.unknown),
-      cancelled: meta.cancelRequested === '1',
+      cancelled: Number(meta.cancelled ?? 0),
       createdAt: time(meta.createdAt) as string,
       ...(startedAt ? { startedAt } : {}),
       ...(finishedAt ? { finishedAt } : {}),
@@ -235,9 +222,14 @@ export class FanOutJobStore {
     return answer === 1 ? 'cancelled' : answer === 0 ? 'finished' : undefined;
   }
 
-  /** Whether `cancel` was called. */
-  async cancelRequested(id: string): Promise<boolean> {
-    return (await this.redis.hget(this.key(id, 'meta'), 'cancelRequested')) === '1';
+  /** Whether the job may still send: not once it is cancelled, nor once it is gone. */
+  async standing(id: string): Promise<JobStanding> {
+    const [[, exists], [, cancelRequested]] = (await this.redis
+      .multi()
+      .exists(this.key(id, 'meta'))
+      .hget(this.key(id, 'meta'), 'cancelRequested')
+      .exec()) as [[null, number], [null, string | null]];
+    return exists === 0 ? 'gone' : cancelRequested === '1' ? 'cancelled' : 'sending';
   }
 
   /** Takes a slice: settles what its last worker left in flight (see `BEGIN_SLICE`). */
@@ -263,11 +255,11 @@ export class FanOutJobStore {
   ): Promise<{ ids: string[]; recorded: Buffer } | undefined> {
     const [[, ids], [, recorded]] = (await this.redis
       .multi()
-      .get(this.key(id, `ids:${slice}`))
+      .lrange(this.key(id, `ids:${slice}`), 0, -1)
       .getBuffer(this.key(id, `rec:${slice}`))
-      .exec()) as [[null, string | null], [null, Buffer | null]];
-    if (ids === null) return undefined;
-    return { ids: JSON.parse(ids) as string[], recorded: recorded ?? Buffer.alloc(0) };
+      .exec()) as [[null, string[]], [null, Buffer | null]];
+    if (ids.length === 0) return undefined;
+    return { ids: ids.map(decodeStoredId), recorded: recorded ?? Buffer.alloc(0) };
   }
 
   /** Before a recipient's call goes on the wire: see `MARK_IN_FLIGHT`. */
@@ -281,14 +273,9 @@ export class FanOutJobStore {
   }
 
   /** Records a recipient's outcome once; see `RECORD_OUTCOME`. */
-  async record(
-    id: string,
-    slice: number,
-    offset: number,
-    outcome: FanOutJobOutcome,
-  ): Promise<void> {
+  async record(id: string, slice: number, offset: number, outcome: RecordedOutcome): Promise<void> {
     const value = outcome.status === 'sent' ? (outcome.requestId ?? '') : (outcome.reason ?? '');
-    const line = `${offset}\t${STATUS_LETTER[outcome.status]}\t${JSON.stringify(value)}\n`;
+    const line = outcomeLine(offset, outcome.status, value);
     const sample =
       outcome.status === 'sent'
         ? ''
@@ -305,6 +292,16 @@ export class FanOutJobStore {
       sample,
       MAX_JOB_SAMPLES,
     );
+  }
+
+  /**
+   * A recipient marked in flight whose call surely did not go out (it was cancelled while it
+   * waited for budget): it has no outcome, and is sent when the slice runs again (or counted
+   * `cancelled` when the job ends cancelled). SREM never creates a key.
+   */
+  async release(id: string, slice: number, offsets: Iterable<number>): Promise<void> {
+    const members = [...offsets];
+    if (members.length > 0) await this.redis.srem(this.key(id, `fly:${slice}`), ...members);
   }
 
   /** How many recipients of the slice have an outcome. */
@@ -324,47 +321,68 @@ export class FanOutJobStore {
     );
   }
 
-  /** Keeps every key of a finished job for `ttlMs` from now. */
-  async retain(id: string, slices: number, ttlMs: number): Promise<void> {
-    const pipeline = this.redis.pipeline();
-    for (const name of ['meta', 'refusals', 'unknowns', 'lanes']) {
-      pipeline.pexpire(this.key(id, name), ttlMs);
-    }
-    for (let slice = 0; slice < slices; slice++) {
-      for (const name of ['ids', 'out', 'rec', 'fly']) {
-        pipeline.pexpire(this.key(id, `${name}:${slice}`), ttlMs);
+  /**
+   * Sets every key of an ended job to expire `retentionMs` (the job's own, else `fallbackMs`)
+   * after its `finishedAt`: an absolute time, so doing it again (a slice finished twice) changes
+   * nothing. Nothing for a job that is gone or has not ended.
+   */
+  async retain(id: string, slices: number, fallbackMs: number): Promise<void> {
+    const [finishedAt, retentionMs] = await this.redis.hmget(
+      this.key(id, 'meta'),
+      'finishedAt',
+      'retentionMs',
+    );
+    if (finishedAt === null) return;
+    const expiresAt = Number(finishedAt) + Number(retentionMs ?? fallbackMs);
+    let pipeline = this.redis.pipeline();
+    for (const key of allJobKeys(this.keyPrefix, id, slices)) {
+      pipeline.pexpireat(key, expiresAt);
+      if (pipeline.length >= 1_000) {
+        await pipeline.exec();
+        pipeline = this.redis.pipeline();
       }
     }
     await pipeline.exec();
   }
 
-  /** Every recorded outcome, slice by slice, in recipient order. */
-  async *outcomes(id: string, slices: number, sliceSize: number): AsyncGenerator<FanOutJobOutcome> {
+  /**
+   * Every recorded outcome, slice by slice, in recipient order. With `fillCancelled` (the job
+   * ended cancelled), a recipient without an outcome is yielded `cancelled`: one line for each.
+   */
+  async *outcomes(
+    id: string,
+    slices: number,
+    sliceSize: number,
+    fillCancelled = false,
+  ): AsyncGenerator<FanOutJobOutcome> {
     for (let slice = 0; slice < slices; slice++) {
-      const [[, idsText], [, outText]] = (await this.redis
+      const [[, stored], [, outText]] = (await this.redis
         .multi()
-        .get(this.key(id, `ids:${slice}`))
+        .lrange(this.key(id, `ids:${slice}`), 0, -1)
         .get(this.key(id, `out:${slice}`))
-        .exec()) as [[null, string | null], [null, string | null]];
-      if (idsText === null) return;
-      const ids = JSON.parse(idsText) as string[];
-      const byOffset = new Array<FanOutJobOutcome | undefined>(ids.length);
+        .exec()) as [[null, string[]], [null, string | null]];
+      if (stored.length === 0) return;
+      const byOffset = new Array<FanOutJobOutcome | undefined>(stored.length);
       for (const line of (outText ?? '').split('\n')) {
         if (line === '') continue;
-        const [offsetText, letter, value] = line.split('\t', 3);
-        const offset = Number(offsetText);
+        const { offset, status, value } = parseOutcomeLine(line);
         // The first line for a recipient is its outcome (a record is appended only once).
         if (byOffset[offset]) continue;
-        const status = LETTER_STATUS[letter];
-        const text = JSON.parse(value) as string;
-        const to = ids[offset];
+        const to = decodeStoredId(stored[offset]);
         const index = slice * sliceSize + offset;
         byOffset[offset] =
           status === 'sent'
-            ? { to, index, status, ...(text ? { requestId: text } : {}) }
-            : { to, index, status, reason: text };
+            ? { to, index, status, ...(value ? { requestId: value } : {}) }
+            : { to, index, status, reason: value };
       }
-      for (const outcome of byOffset) if (outcome) yield outcome;
+      for (let offset = 0; offset < stored.length; offset++) {
+        const outcome = byOffset[offset];
+        if (outcome) yield outcome;
+        else if (fillCancelled) {
+          const to = decodeStoredId(stored[offset]);
+          yield { to, index: slice * sliceSize + offset, status: 'cancelled' };
+        }
+      }
     }
   }
 }

@@ -2,14 +2,26 @@ import type { FanOutFailureSample, FanOutProgress } from '../unicast/fan-out.typ
 import type { SendStatus } from '../unicast/send-status';
 
 /**
+ * What `FanOutJobs.create` does with a recipient id that breaks the id rule (1 to 128 characters
+ * from `a-z A-Z 0-9 _ @ . -`):
+ * - `refused` (default): the job is created and the id is recorded `refused` at once, with the
+ *   rule as its reason; no worker ever reads it.
+ * - `fail`: creation fails with an `RtcValidationError` naming each such id by its position
+ *   (`to[3]`; the first 100, then one violation of `to` counting the rest), and nothing is kept.
+ */
+export type MalformedIdPolicy = 'refused' | 'fail';
+
+/**
  * What `FanOutJobs.create` takes: the recipients (an array, an iterable or an async iterable, read
- * once, in chunks) and the message, validated as `UnicastService.sendToMany` validates it.
+ * once, incrementally, and written to Redis in chunks) and the message, validated as
+ * `UnicastService.sendToMany` validates it.
  *
  * @example
- * { recipients: userIdsFromCursor(), message: 'Maintenance at 02:00', from: 'ops_bot' }
+ * { to: userIdsFromCursor(), message: 'Maintenance at 02:00', from: 'ops_bot' }
  */
 export interface CreateFanOutJobInput {
-  readonly recipients: Iterable<string> | AsyncIterable<string>;
+  /** The recipients' user ids, sent to in this order; an index in the results is a position here. */
+  readonly to: readonly string[] | Iterable<string> | AsyncIterable<string>;
   /** Text (at most 64 KB in UTF-8), or base64 when `binary` is true. */
   readonly message: string;
   readonly binary?: boolean;
@@ -22,6 +34,8 @@ export interface CreateFanOutJobInput {
    * reported `unknown`, reason `interrupted`, and not resent, so no one gets the message twice).
    */
   readonly atLeastOnce?: boolean;
+  /** What a malformed id does: recorded `refused` (default), or creation `fail`s naming it. */
+  readonly malformedIds?: MalformedIdPolicy;
 }
 
 /** A job's id and how many recipients it holds. */
@@ -46,15 +60,18 @@ export interface FanOutJobProgress extends FanOutProgress {
   readonly id: string;
   readonly state: FanOutJobState;
   readonly total: number;
+  /**
+   * Recipients never sent because the job was cancelled first: 0 until a cancelled job ends,
+   * then `total - done`. Once the job ends, `sent + refused + unknown + cancelled = total`.
+   */
+  readonly cancelled: number;
 }
 
 /**
- * A job as `FanOutJobs.get` reports it. When it is `completed`, `sent + refused + unknown` equals
- * `total`; when `cancelled`, the `total - done` recipients left were never sent.
+ * A job as `FanOutJobs.get` reports it. Once it has ended (`completed` or `cancelled`),
+ * `sent + refused + unknown + cancelled` equals `total`.
  */
 export interface FanOutJob extends FanOutJobProgress {
-  /** `true` once `cancel` was called before the job finished. */
-  readonly cancelled: boolean;
   readonly createdAt: string;
   readonly startedAt?: string;
   readonly finishedAt?: string;
@@ -65,6 +82,12 @@ export interface FanOutJob extends FanOutJobProgress {
 }
 
 /**
+ * What became of one recipient of a job: a {@link SendStatus}, or `cancelled`: the job was
+ * cancelled before this recipient was sent (it surely was not).
+ */
+export type FanOutJobStatus = SendStatus | 'cancelled';
+
+/**
  * One recipient's outcome, as `FanOutJobs.results` yields them, in recipient order.
  *
  * @example
@@ -73,9 +96,18 @@ export interface FanOutJob extends FanOutJobProgress {
 export interface FanOutJobOutcome {
   readonly to: string;
   readonly index: number;
-  readonly status: SendStatus;
+  readonly status: FanOutJobStatus;
   readonly requestId?: string;
   readonly reason?: string;
+}
+
+/**
+ * What `FanOutJobs.cancel` answers: the job as it stands, and whether this call stopped it
+ * (`false` when it had already ended: nothing changed).
+ */
+export interface FanOutJobCancellation {
+  readonly stopped: boolean;
+  readonly job: FanOutJob;
 }
 
 /** What a queued BullMQ job of the fan-out queue carries: one slice of one fan-out. */

@@ -35,7 +35,7 @@ export interface RtcFanOutJobsOptions {
   lanesPerJob?: number;
   /** Most recipients one job may hold. Default 1,000,000. */
   maxRecipients?: number;
-  /** How long a job's outcomes are kept after it was created or finished, in ms. Default 7 days. */
+  /** How long a job is kept once it has ended (completed or cancelled), in ms. Default 7 days. */
   retentionMs?: number;
   /**
    * How soon a slice whose worker died (kill -9, OOM) is picked up by another, in ms: BullMQ's lock

@@ -3,12 +3,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { FieldViolation, RtcValidationError } from '../errors';
+import { MAX_ENTRY_VIOLATIONS, malformedIdViolations } from '../room/rtc-id-list.validator';
+import { ID_PATTERN } from '../rtc-openapi.constants';
 import { fanOutArgumentViolations } from '../unicast/fan-out';
-import { MessageContentDto, validateInput } from '../validation';
+import { MessageContentDto, rtcIdRuleText, validateInput } from '../validation';
 import { FanOutJobNotFoundError } from './fan-out-job-not-found.error';
 import { FanOutJobStore } from './fan-out-job.store';
+import { FanOutJobWriter } from './fan-out-job.writer';
 import type {
   CreatedFanOutJob,
+  FanOutJobCancellation,
   CreateFanOutJobInput,
   FanOutJob,
   FanOutJobOutcome,
@@ -33,13 +37,47 @@ export interface FanOutProgressOptions {
 
 const FINAL_STATES = new Set(['completed', 'cancelled']);
 
+/** The reason of a recipient refused at creation, as `sendToMany` words it. */
+const RECIPIENT_ID_RULE = rtcIdRuleText('to');
+
+/**
+ * The positions of malformed ids when they fail the creation: the first
+ * `MAX_ENTRY_VIOLATIONS` kept, the rest counted (an input read as a stream is not kept).
+ */
+class MalformedIds {
+  private readonly listed: number[] = [];
+  private count = 0;
+  /** Recipients read but not written, once creation is bound to fail. */
+  skipped = 0;
+
+  constructor(private readonly fail: boolean) {}
+
+  /** Whether the creation will fail (so nothing more need be written). */
+  get failing(): boolean {
+    return this.count > 0;
+  }
+
+  add(index: number): void {
+    if (!this.fail) return;
+    this.count++;
+    if (this.listed.length < MAX_ENTRY_VIOLATIONS) this.listed.push(index);
+  }
+
+  /** @throws RtcValidationError naming them, as `expandIdListViolations` names a list's */
+  throwIfAny(): void {
+    if (this.count > 0) {
+      throw new RtcValidationError(malformedIdViolations('to', this.listed, this.count));
+    }
+  }
+}
+
 /**
  * Fan-outs as durable BullMQ jobs: `create` stores the recipients in Redis and queues the job's
  * slices; workers in any process of the app send them through `UnicastService` (one shared
  * budget), checkpointing every outcome, so a job survives restarts and never sends twice.
  *
  * @example
- * const { id, total } = await this.jobs.create({ recipients: userIds, message: 'Hi' });
+ * const { id, total } = await this.jobs.create({ to: userIds, message: 'Hi' });
  * for await (const p of this.jobs.progress(id)) console.log(`${p.done}/${p.total}`);
  * for await (const r of this.jobs.results(id)) if (r.status !== 'sent') retryLater(r.to);
  */
@@ -52,20 +90,32 @@ export class FanOutJobs {
   ) {}
 
   /**
-   * Validates the message, streams the recipient ids into Redis in slices (the producer holds one
-   * slice at a time, so an async cursor over a table runs in flat memory), then queues the job.
-   * A malformed id is not an error here: it is `refused` when its turn comes, as in `sendToMany`.
+   * Validates the message, then reads the recipients incrementally (an array, an iterable, or an
+   * async iterable such as a database cursor) and writes them to Redis in pipelined chunks as it
+   * goes, never holding the whole list: a million ids take flat memory. Then it queues the job.
+   *
+   * Each id is checked as it is read. A malformed one (the id rule, e.g. `bad id` or a lone
+   * surrogate) is recorded `refused` at once, or, with `malformedIds: 'fail'`, fails the
+   * creation naming every such position (`to[3]`). An input that throws midway, or breaks a
+   * rule, leaves nothing behind in Redis and nothing is sent.
    * @throws RtcValidationError when the message or an option breaks a rule, a recipient is not a
-   *   string, or there are more than `maxRecipients` (nothing is queued)
+   *   string, there are more than `maxRecipients`, or (`malformedIds: 'fail'`) an id is malformed
    */
   async create(input: CreateFanOutJobInput): Promise<CreatedFanOutJob> {
-    const { recipients, message, binary, from, appId, atLeastOnce } = input ?? ({} as never);
-    const problems: FieldViolation[] = fanOutArgumentViolations(recipients);
+    const { to, message, binary, from, appId, atLeastOnce, malformedIds } = input ?? ({} as never);
+    const problems: FieldViolation[] = fanOutArgumentViolations(to, {}, 'to');
     if (atLeastOnce !== undefined && typeof atLeastOnce !== 'boolean') {
       problems.push({
         field: 'atLeastOnce',
         rule: 'isBoolean',
         message: 'atLeastOnce must be a boolean',
+      });
+    }
+    if (malformedIds !== undefined && malformedIds !== 'refused' && malformedIds !== 'fail') {
+      problems.push({
+        field: 'malformedIds',
+        rule: 'isIn',
+        message: "malformedIds must be 'refused' or 'fail'",
       });
     }
     let content: MessageContentDto;
@@ -80,70 +130,75 @@ export class FanOutJobs {
     if (problems.length > 0) throw new RtcValidationError(problems);
 
     const { sliceSize, maxRecipients, retentionMs, lanesPerJob } = this.options;
-    const id = randomUUID();
-    let total = 0;
-    let slices = 0;
-    let chunk: string[] = [];
+    const { redis, keyPrefix } = this.store.connection;
+    const writer = new FanOutJobWriter(redis, keyPrefix, randomUUID(), sliceSize);
+    const malformed = new MalformedIds(malformedIds === 'fail');
     try {
-      for await (const to of recipients) {
-        if (typeof to !== 'string') {
+      for await (const id of to as Iterable<string> | AsyncIterable<string>) {
+        const index = writer.total + malformed.skipped;
+        if (typeof id !== 'string') {
           throw new RtcValidationError([
             {
-              field: `recipients[${total}]`,
+              field: `to[${index}]`,
               rule: 'isString',
-              message: `recipients[${total}] must be a string (a user id)`,
+              message: `to[${index}] must be a string (a user id)`,
             },
           ]);
         }
-        if (total === maxRecipients) {
+        if (index === maxRecipients) {
           throw new RtcValidationError([
             {
-              field: 'recipients',
+              field: 'to',
               rule: 'maxRecipients',
-              message: `recipients must hold at most ${maxRecipients.toLocaleString('en-US')} ids`,
+              message: `to must hold at most ${maxRecipients.toLocaleString('en-US')} ids`,
             },
           ]);
         }
-        chunk.push(to);
-        total++;
-        if (chunk.length === sliceSize) {
-          await this.store.writeIds(id, slices++, chunk, retentionMs);
-          chunk = [];
-        }
+        const wellFormed = ID_PATTERN.test(id);
+        if (!wellFormed) malformed.add(index);
+        // Once creation is bound to fail, the rest is only read, to name every malformed id.
+        if (malformed.failing) malformed.skipped++;
+        else await writer.push(id, wellFormed ? undefined : RECIPIENT_ID_RULE);
       }
-      if (chunk.length > 0) await this.store.writeIds(id, slices++, chunk, retentionMs);
-      const spec = {
-        total,
-        slices,
-        sliceSize,
-        lanes: lanesPerJob,
-        message: content.message,
-        binary: content.binary ?? false,
-        from: content.from,
-        appId: content.appId,
-        atLeastOnce: atLeastOnce ?? false,
-      };
-      await this.store.writeMeta(
-        id,
-        spec,
-        total === 0 ? 'completed' : 'queued',
-        Date.now(),
-        retentionMs,
+      malformed.throwIfAny();
+      await writer.drain();
+      const total = writer.total;
+      const slices = writer.slices;
+      // Nothing left to send (no id, or every one refused): the job ends as it is created.
+      const ended = writer.refused === total;
+      const createdAt = Date.now();
+      await writer.writeMeta(
+        {
+          total,
+          slices,
+          sliceSize,
+          lanes: lanesPerJob,
+          message: content.message,
+          binary: content.binary ?? false,
+          from: content.from,
+          appId: content.appId,
+          atLeastOnce: atLeastOnce ?? false,
+          retentionMs,
+        },
+        { createdAt, refused: writer.refused, ended },
       );
-      const firstSlices = Math.min(lanesPerJob, slices);
-      await this.queue.addBulk(
-        Array.from({ length: firstSlices }, (_, slice) => ({
-          name: FAN_OUT_SLICE_JOB,
-          data: { jobId: id, slice },
-          opts: sliceJobOptions(id, slice, retentionMs),
-        })),
-      );
+      if (!ended) {
+        await this.queue.addBulk(
+          Array.from({ length: Math.min(lanesPerJob, slices) }, (_, slice) => ({
+            name: FAN_OUT_SLICE_JOB,
+            data: { jobId: writer.id, slice },
+            opts: sliceJobOptions(writer.id, slice, retentionMs),
+          })),
+        );
+      }
+      // A job that ended at creation is kept for its retention from then, like any other.
+      await writer.seal(this.store, ended ? createdAt + retentionMs : undefined);
     } catch (error) {
-      // Nobody has the id yet: the half-written job goes (and would expire anyway).
-      await this.store.discard(id, slices).catch(() => undefined);
+      // Nobody has the id yet: the half-written job goes (its lease would end it anyway).
+      await writer.discard().catch(() => undefined);
       throw error;
     }
-    return { id, total };
+    return { id: writer.id, total: writer.total };
   }
 
   /** The job's state, counts and first samples; `undefined` when there is no such job. */
@@ -152,25 +207,31 @@ export class FanOutJobs {
   }
 
   /**
-   * Stops the job: no further recipient is sent, calls waiting for budget give up (`refused`,
-   * cancelled before it was sent), calls on the wire complete and are reported. Resolves the job
-   * as it stands (state `cancelling` until the calls in flight are through), or `undefined` when
-   * there is no such job. Cancelling a finished job changes nothing.
+   * Stops the job: no further recipient is sent, calls waiting for budget give up, calls on the
+   * wire complete and are reported. Once the calls in flight are through the job is `cancelled`
+   * (until then `cancelling`), and every recipient it did not send counts as `cancelled`.
+   * Resolves the job as it stands and whether this call stopped it (`stopped: false`: it had
+   * already ended, and nothing changed), or `undefined` when there is no such job.
    */
-  async cancel(id: string): Promise<FanOutJob | undefined> {
-    if ((await this.store.cancel(id)) === undefined) return undefined;
-    return this.store.job(id);
+  async cancel(id: string): Promise<FanOutJobCancellation | undefined> {
+    const answer = await this.store.cancel(id);
+    if (answer === undefined) return undefined;
+    const job = await this.store.job(id);
+    return job && { stopped: answer === 'cancelled', job };
   }
 
   /**
-   * Every recorded outcome, in recipient order (`to`, `index`, `status`, and `requestId` or
-   * `reason`), read slice by slice; kept for the job's retention.
+   * The outcomes, in recipient order (`to`, `index`, `status`, and `requestId` or `reason`), read
+   * slice by slice; kept for the job's retention. While the job runs, those recorded so far; once
+   * it has ended, exactly one per recipient (a cancelled job's unsent ones are `cancelled`).
    * @throws FanOutJobNotFoundError when there is no such job
    */
   async *results(id: string): AsyncGenerator<FanOutJobOutcome> {
-    const spec = FanOutJobStore.isJobId(id) ? await this.store.spec(id) : undefined;
-    if (!spec) throw new FanOutJobNotFoundError(id);
-    yield* this.store.outcomes(id, spec.slices, spec.sliceSize);
+    const [spec, progress] = FanOutJobStore.isJobId(id)
+      ? await Promise.all([this.store.spec(id), this.store.progress(id)])
+      : [];
+    if (!spec || !progress) throw new FanOutJobNotFoundError(id);
+    yield* this.store.outcomes(id, spec.slices, spec.sliceSize, progress.state === 'cancelled');
   }
 
   /**

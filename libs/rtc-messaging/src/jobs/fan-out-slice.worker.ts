@@ -7,7 +7,10 @@ import {
 import { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { UnicastService } from '../unicast/unicast.service';
-import { FanOutJobStore, MarkAnswer } from './fan-out-job.store';
+import { RtcUpstreamError, RtcValidationError } from '../errors';
+import type { FanOutResult } from '../unicast/fan-out.types';
+import { CANCELLED_REASON } from '../unicast/send-status';
+import { FanOutJobStore, MarkAnswer, RecordedOutcome } from './fan-out-job.store';
 import type { FanOutSliceData } from './fan-out-job.types';
 import {
   FAN_OUT_SLICE_JOB,
@@ -18,6 +21,7 @@ import {
 import type { ResolvedFanOutJobsOptions } from './fan-out-jobs.options';
 import { JobsErrorLog } from './jobs-error-log';
 import { bullConnection } from './redis-connection';
+import { SliceBacklog } from './fan-out-slice.backlog';
 import { sliceJobOptions } from './slice-job-options';
 
 /** How often a running slice looks for a cancel made by another process, in ms. */
@@ -38,12 +42,17 @@ const MAX_STALLED = 1_000;
  * neither mark nor outcome. So a recorded recipient is never sent again, and at most the calls in
  * flight when a worker died (its `concurrency`) are reported `unknown`.
  *
+ * A call that surely did not go out, and not for the recipient's sake (stopped by a cancel or by
+ * its run failing; the budget's store or the upstream unreachable), is released instead of
+ * recorded: sent when the slice runs again, or counted `cancelled` when its job ends cancelled.
+ *
  * It is created here rather than with `@Processor`, whose worker options are fixed when the class
  * is declared: concurrency, lock duration and whether to run at all come from `forRootAsync`.
  */
 @Injectable()
 export class FanOutSliceWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private worker?: Worker<FanOutSliceData>;
+  private readonly backlog = new SliceBacklog();
 
   constructor(
     @Inject(RTC_FAN_OUT_JOBS_OPTIONS) private readonly options: ResolvedFanOutJobsOptions,
@@ -83,8 +92,12 @@ export class FanOutSliceWorker implements OnApplicationBootstrap, BeforeApplicat
   /** Sends one slice of a fan-out; throws (BullMQ retries it) when a recipient has no outcome. */
   private async process(job: Job<FanOutSliceData>): Promise<void> {
     const { jobId: id, slice } = job.data;
+    // On its last attempt a slice records what it could not send `refused`, so the job ends.
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    // What the last run of this slice here could not write goes first (Redis was unreachable).
+    await this.backlog.replay(this.store, id, slice);
     const spec = await this.store.spec(id);
-    if (!spec) return; // Its retention ran out before a worker got to it.
+    if (!spec) return; // It is gone (deleted, or its retention ran out): nothing is sent.
     const firstIndex = slice * spec.sliceSize;
     await this.store.beginSlice(id, slice, firstIndex);
     const state = await this.store.sliceState(id, slice);
@@ -109,10 +122,11 @@ export class FanOutSliceWorker implements OnApplicationBootstrap, BeforeApplicat
         yield ids[offset];
       }
     }
-    // A cancel made elsewhere also stops calls still waiting for budget, not only the next pull.
+    // A cancel made elsewhere (or the job's keys deleted) also stops calls still waiting for
+    // budget, not only the next pull.
     const watch = setInterval(() => {
-      store.cancelRequested(id).then(
-        (cancelled) => cancelled && stop.abort(),
+      store.standing(id).then(
+        (standing) => standing !== 'sending' && stop.abort(),
         () => undefined,
       );
     }, CANCEL_POLL_MS);
@@ -127,15 +141,30 @@ export class FanOutSliceWorker implements OnApplicationBootstrap, BeforeApplicat
         ),
         signal: stop.signal,
         // Awaited: the call's slot stays taken until its outcome is in Redis.
-        onResult: (result) => {
+        onResult: async (result) => {
           const offset = sentOffsets[result.index];
-          return this.store.record(id, slice, offset, {
+          if (notSentThisTime(result, lastAttempt)) {
+            // Surely not sent, and not for anything about the recipient: it gets no outcome. It
+            // is sent when the slice runs again (this run throws below), or, if the job ends
+            // cancelled, counted `cancelled`.
+            await this.store.release(id, slice, [offset]).catch(() => {
+              this.backlog.release(id, slice, offset);
+            });
+            return;
+          }
+          const outcome: RecordedOutcome = {
             to: result.to,
             index: firstIndex + offset,
             status: result.status,
             ...(result.requestId === undefined ? {} : { requestId: result.requestId }),
             ...(result.reason === undefined ? {} : { reason: result.reason }),
-          });
+          };
+          try {
+            await this.store.record(id, slice, offset, outcome);
+          } catch (error) {
+            this.backlog.outcome(id, slice, offset, outcome);
+            throw error;
+          }
         },
       });
     } finally {
@@ -153,9 +182,27 @@ export class FanOutSliceWorker implements OnApplicationBootstrap, BeforeApplicat
         sliceJobOptions(id, next, this.options.retentionMs),
       );
     } else if (next === -2) {
+      // The job has ended: from now on its keys count down its retention.
       await this.store.retain(id, spec.slices, this.options.retentionMs);
     }
   }
+}
+
+/**
+ * Whether a result is a recipient to send again rather than an outcome: it surely was not sent,
+ * and not because of the recipient or the upstream's answer (`refused` is kept for those: a
+ * malformed id, an upstream refusal). A call stopped before it went out (a cancel, or the run
+ * failing) is always sent again; one the budget or the transport could not send (Redis or the
+ * upstream unreachable, shutting down) is, but on the slice's last attempt, where it is refused.
+ */
+function notSentThisTime(result: FanOutResult, lastAttempt: boolean): boolean {
+  if (result.status !== 'refused') return false;
+  if (result.reason === CANCELLED_REASON) return true;
+  return (
+    !lastAttempt &&
+    !(result.error instanceof RtcValidationError) &&
+    !(result.error instanceof RtcUpstreamError)
+  );
 }
 
 /** Bit `offset` of a Redis bitmap (bit 0 is the most significant bit of byte 0). */

@@ -11,7 +11,10 @@ export type {
   CreatedFanOutJob,
   CreateFanOutJobInput,
   FanOutJob,
+  FanOutJobCancellation,
   FanOutJobOutcome,
   FanOutJobProgress,
   FanOutJobState,
+  FanOutJobStatus,
+  MalformedIdPolicy,
 } from './fan-out-job.types';

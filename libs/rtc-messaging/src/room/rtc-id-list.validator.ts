@@ -80,21 +80,35 @@ export function expandIdListViolations(
       return [violation];
     }
     const positions = malformedPositions(ids);
-    const listed = positions.slice(0, MAX_ENTRY_VIOLATIONS).map((i) => ({
-      field: `${field}[${i}]`,
-      rule: RTC_ID_RULE,
-      message: rtcIdRuleText(`${field}[${i}]`),
-    }));
-    const rest = positions.length - listed.length;
-    return rest === 0
-      ? listed
-      : [
-          ...listed,
-          {
-            field,
-            rule: RTC_ID_RULE,
-            message: `${field} has ${rest.toLocaleString('en-US')} more malformed ids`,
-          },
-        ];
+    return malformedIdViolations(field, positions.slice(0, MAX_ENTRY_VIOLATIONS), positions.length);
   });
+}
+
+/**
+ * The violations of a list's malformed entries: one per position in `listed` (named as the caller
+ * would index it, `to[3]`), and one last violation of `field` counting the rest when `count`
+ * (how many there are in all) is more. For a list read as a stream, which keeps only the first
+ * {@link MAX_ENTRY_VIOLATIONS} positions.
+ */
+export function malformedIdViolations(
+  field: string,
+  listed: readonly number[],
+  count: number,
+): FieldViolation[] {
+  const named = listed.map((i) => ({
+    field: `${field}[${i}]`,
+    rule: RTC_ID_RULE,
+    message: rtcIdRuleText(`${field}[${i}]`),
+  }));
+  const rest = count - named.length;
+  return rest <= 0
+    ? named
+    : [
+        ...named,
+        {
+          field,
+          rule: RTC_ID_RULE,
+          message: `${field} has ${rest.toLocaleString('en-US')} more malformed ids`,
+        },
+      ];
 }

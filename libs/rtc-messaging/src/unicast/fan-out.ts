@@ -32,20 +32,23 @@ const isInteger = (value: unknown, min: number, max = Infinity): boolean =>
 /**
  * What is wrong with the arguments of a fan-out, before anything is pulled or sent: `[]` when
  * nothing is. Kept apart from {@link runFanOut} so a caller can report these together with its
- * own validation.
+ * own validation; `recipientsField` is what that caller calls the recipients (default
+ * `recipients`).
  */
 export function fanOutArgumentViolations(
   recipients: unknown,
   options: FanOutOptions = {},
+  recipientsField = 'recipients',
 ): FieldViolation[] {
   const violations: FieldViolation[] = [];
   const add = (field: string, rule: string, message: string) =>
     violations.push({ field, rule, message });
+  const field = recipientsField;
   if (typeof recipients === 'string') {
     // A string is iterable, and would be sent to character by character.
-    add('recipients', 'isIterable', 'recipients must be an iterable of user ids, not one string');
+    add(field, 'isIterable', `${field} must be an iterable of user ids, not one string`);
   } else if (!isIterable(recipients) && !isAsyncIterable(recipients)) {
-    add('recipients', 'isIterable', 'recipients must be an iterable or async iterable of user ids');
+    add(field, 'isIterable', `${field} must be an iterable or async iterable of user ids`);
   }
   const { concurrency, progressEvery, maxSamples, signal, onResult, onProgress } = options;
   if (concurrency !== undefined && !isInteger(concurrency, 1, MAX_FAN_OUT_CONCURRENCY)) {
