@@ -14,6 +14,8 @@ import { createAppLogger, pinoParams } from './logging/pino-params';
 import { MessagesModule } from './messages/messages.module';
 import { RoomsModule } from './rooms/rooms.module';
 import { TokensModule } from './tokens/tokens.module';
+import { rtcInboundConfig } from './rtc-inbound/rtc-inbound.config';
+import { RtcInboundDemoModule } from './rtc-inbound/rtc-inbound-demo.module';
 import { metricsConfig } from './telemetry/metrics.config';
 import { TelemetryFlush } from './telemetry/telemetry-flush';
 
@@ -43,7 +45,14 @@ export class AppModule {
       ignoreEnvFile: envFile === false,
       envFilePath: envFile === false ? undefined : envFile,
       validate: checkEnv,
-      load: [serverConfig, rtcConfig, senderPolicyConfig, loggingConfig, metricsConfig],
+      load: [
+        serverConfig,
+        rtcConfig,
+        senderPolicyConfig,
+        loggingConfig,
+        metricsConfig,
+        rtcInboundConfig,
+      ],
     });
     // After ConfigModule.forRoot: the environment (and .env) is loaded and valid by now.
     const logger = createAppLogger(loggingConfig(), logDestination);
@@ -57,6 +66,7 @@ export class AppModule {
         MessagesModule,
         RoomsModule,
         TokensModule,
+        RtcInboundDemoModule.register(logger),
         FanOutJobsModule.register(),
         HealthModule,
       ],

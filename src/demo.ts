@@ -1,10 +1,11 @@
 // First: OpenTelemetry must be registered before Nest, Express and http load (/metrics; traces
 // only when the shell sets OTEL_EXPORTER_OTLP_ENDPOINT).
 import './telemetry/instrumentation';
+import { join, relative } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { describeAcceptedMessage, RtcOpenApiEmulator } from 'nestjs-volcengine-rtc/testing';
 import { startApp } from './bootstrap';
-import { API_KEY, APP_ID, demoAppEnv, demoRedis, FROM } from './demo/demo.env';
+import { API_KEY, APP_ID, APP_KEY, demoAppEnv, demoRedis, FROM } from './demo/demo.env';
 import { OneLineLogger } from './logging/one-line.logger';
 
 /**
@@ -15,6 +16,47 @@ import { OneLineLogger } from './logging/one-line.logger';
 const print = (line = ''): void => {
   process.stdout.write(`${line}\n`);
 };
+
+// A demo callback secret (the console's "回调密钥"): what the emulator CLI signs events with.
+const CALLBACK_SECRET = 'demo-callback-secret';
+
+/**
+ * The emulator's command line, as built next to this file (`nest build` compiles the library's
+ * emulator entry into dist/libs), relative to where the demo was started.
+ */
+const EMULATOR_CLI = relative(
+  process.cwd(),
+  join(__dirname, '../libs/rtc-messaging/src/testing/emulator/emulator.main.js'),
+);
+
+/**
+ * What RTC would send the demo, from another terminal: a signed event callback, and a client
+ * message signed with a login token (whose echo the emulator then prints).
+ */
+function printInboundCommands(url: string): void {
+  print('Play RTC: deliver a signed event callback, then send a message as client user_42 would:');
+  print();
+  print(
+    [
+      `  RTC_CALLBACK_SECRET=${CALLBACK_SECRET} node ${EMULATOR_CLI} deliver-event \\`,
+      `    --url ${url}/v1/rtc/events --app-id ${APP_ID} --type UserJoinRoom \\`,
+      `    --data '{"RoomId":"lobby","UserId":"user_42"}'`,
+    ].join('\n'),
+  );
+  print();
+  print(
+    [
+      `  RTC_APP_KEY=${APP_KEY} node ${EMULATOR_CLI} send-client-message \\`,
+      `    --url ${url}/v1/rtc/client-messages --app-id ${APP_ID} --user user_42 \\`,
+      `    --message 'Hello from a client'`,
+    ].join('\n'),
+  );
+  print();
+  print(
+    `The demo echoes the message back to user_42 (the emulator prints it below); the event shows in: curl -H 'x-api-key: ${API_KEY}' ${url}/v1/rtc/events/recent`,
+  );
+  print();
+}
 
 /** A `curl` that POSTs `body` to `path` with the demo's API key, split over lines. */
 function curlCommand(url: string, path: string, body: object): string {
@@ -37,7 +79,11 @@ async function main(): Promise<void> {
     ({ app, url } = await startApp({
       // The shell's variables pass through (REDIS_URL, PORT, FAN_OUT_*…), but for those the
       // emulator and the instructions below depend on.
-      env: demoAppEnv(process.env, { endpoint }, redis),
+      env: {
+        ...demoAppEnv(process.env, { endpoint }, redis),
+        // The secret the printed deliver-event command signs with (printInboundCommands).
+        RTC_CALLBACK_SECRET: CALLBACK_SECRET,
+      },
       shutdownHooks: false,
       // Warnings and errors only: Nest's start-up lines would bury the instructions below.
       logger: new OneLineLogger({ logLevels: ['error', 'warn'] }),
@@ -79,6 +125,7 @@ async function main(): Promise<void> {
     print(`  curl -s ${url}/v1/fan-outs/<id> -H 'x-api-key: ${API_KEY}'`);
   }
   print();
+  printInboundCommands(url);
   print(
     `API docs: ${url}/docs (every endpoint, its body and its errors). Also: ${url}/health/ready, ${url}/metrics`,
   );

@@ -128,6 +128,10 @@ describe('API docs: /docs and /docs-json', () => {
         '/v1/tokens/login',
         '/v1/tokens/room',
         ...FAN_OUT_JOB_PATHS,
+        // What RTC calls (no API key: test/rtc-inbound.e2e-spec.ts checks them), and recent events.
+        '/v1/rtc/events',
+        '/v1/rtc/client-messages',
+        '/v1/rtc/events/recent',
         '/health/live',
         '/health/ready',
       ].sort(),

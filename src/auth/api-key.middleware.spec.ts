@@ -65,6 +65,22 @@ describe('apiKeyMiddleware', () => {
     },
   );
 
+  it.each(['/v1/rtc/events', '/v1/rtc/events?x=1', '/v1/rtc/client-messages'])(
+    "lets RTC's %s through without a key (its signature or token is the proof), unmarked",
+    (url) => {
+      const incoming = request({}, url);
+      expect(outcomeOf(incoming)).toBeUndefined();
+      expect(presentedValidApiKey(incoming)).toBe(false);
+    },
+  );
+
+  it.each(['/v1/rtc/events/recent', '/v1/rtc/events/', '/v1/rtc/client-messages/x', '/v1/rtc'])(
+    'asks a key for %s: only the exact inbound paths are open',
+    (url) => {
+      expect(outcomeOf(request({}, url))).toBeInstanceOf(UnauthorizedException);
+    },
+  );
+
   it('compares against every key, not stopping at the first match', () => {
     const compare = jest.mocked(timingSafeEqual);
     compare.mockClear();

@@ -1,5 +1,6 @@
 import { DOCS_PATH } from '../docs/api-docs.constants';
 import { HEALTH_PATH } from '../health/health.constants';
+import { RTC_CLIENT_MESSAGES_PATH, RTC_EVENTS_PATH } from '../rtc-inbound/rtc-inbound.constants';
 
 /**
  * What anyone may read without an API key: the probes (an orchestrator calls them with no key),
@@ -14,11 +15,22 @@ const PUBLIC_PATHS: readonly string[] = [
 ];
 
 /**
- * Whether `path` (without its query) is one of the public paths or under one. Case-sensitive,
- * while Express routes ignore case: `/HEALTH/live` then needs a key, the safe way to differ.
+ * What RTC calls: it cannot send an API key, so the signature (of an event) or the token (of a
+ * client message) is the authentication, checked by the library's routes. Exactly these paths,
+ * nothing under them: `/v1/rtc/events/recent` needs a key. The module serves them ahead of the
+ * app's middleware (`serveBeforeAppMiddleware`), so this check does not meet them today; listed
+ * so that they stay open, and nothing else does, if they are ever served as Nest middleware.
+ */
+const RTC_INBOUND_PATHS: readonly string[] = [RTC_EVENTS_PATH, RTC_CLIENT_MESSAGES_PATH];
+
+/**
+ * Whether `path` (without its query) is one of the public paths or under one, or one of RTC's
+ * inbound paths. Case-sensitive, while Express routes ignore case: `/HEALTH/live` then needs a
+ * key, the safe way to differ.
  */
 export function isPublicPath(path: string): boolean {
-  return PUBLIC_PATHS.some(
-    (publicPath) => path === publicPath || path.startsWith(`${publicPath}/`),
+  return (
+    RTC_INBOUND_PATHS.includes(path) ||
+    PUBLIC_PATHS.some((publicPath) => path === publicPath || path.startsWith(`${publicPath}/`))
   );
 }

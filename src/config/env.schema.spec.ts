@@ -240,3 +240,39 @@ describe('validateEnv', () => {
     expect(message).not.toContain('42');
   });
 });
+
+describe('validateEnv: what RTC sends the app', () => {
+  it('leaves the callback route unconfigured and the echo on when unset', () => {
+    const env = validateEnv(valid());
+    expect(env.RTC_CALLBACK_SECRET).toBeUndefined();
+    expect(env.RTC_CALLBACK_SECRET_SECONDARY).toBeUndefined();
+    expect(env.RTC_ECHO_CLIENT_MESSAGES).toBe(true);
+  });
+
+  it('takes both callback secrets, and the echo off', () => {
+    expect(
+      validateEnv({
+        ...valid(),
+        RTC_CALLBACK_SECRET: SECRET,
+        RTC_CALLBACK_SECRET_SECONDARY: `${SECRET}-old`,
+        RTC_ECHO_CLIENT_MESSAGES: 'false',
+      }),
+    ).toMatchObject({
+      RTC_CALLBACK_SECRET: SECRET,
+      RTC_CALLBACK_SECRET_SECONDARY: `${SECRET}-old`,
+      RTC_ECHO_CLIENT_MESSAGES: false,
+    });
+  });
+
+  it.each([
+    [
+      { RTC_CALLBACK_SECRET_SECONDARY: SECRET },
+      /RTC_CALLBACK_SECRET_SECONDARY needs RTC_CALLBACK_SECRET/,
+    ],
+    [{ RTC_ECHO_CLIENT_MESSAGES: 'yes' }, /RTC_ECHO_CLIENT_MESSAGES must be true or false/],
+  ])('refuses %j, naming the variable and never the secret', (extra, expected) => {
+    const message = problemsOf({ ...valid(), ...extra });
+    expect(message).toMatch(expected);
+    expect(message).not.toContain(SECRET);
+  });
+});

@@ -17,6 +17,7 @@ import {
 } from 'class-validator';
 import { IsAppKey, IsRtcId, IsRtcIdList, MAX_TOKEN_TTL_SECONDS } from 'nestjs-volcengine-rtc';
 import { IsTokenAppIdWithAppKey } from '../tokens/token-env.validators';
+import { IsSecondaryCallbackSecretWithPrimary } from '../rtc-inbound/inbound-env.validators';
 import { LOG_FORMATS, LOG_LEVELS, LogFormat, LogLevelName } from '../logging/log-settings';
 import { OTLP_PROTOCOLS, OtlpProtocol } from '../telemetry/telemetry.constants';
 
@@ -56,6 +57,9 @@ export const ENV_VARIABLES = [
   'LOG_FORMAT',
   'LOG_LEVEL',
   'OTEL_EXPORTER_OTLP_PROTOCOL',
+  'RTC_CALLBACK_SECRET',
+  'RTC_CALLBACK_SECRET_SECONDARY',
+  'RTC_ECHO_CLIENT_MESSAGES',
 ] as const;
 
 export type EnvVariable = (typeof ENV_VARIABLES)[number];
@@ -323,6 +327,27 @@ export class EnvironmentVariables {
     message: `OTEL_EXPORTER_OTLP_PROTOCOL must be one of ${OTLP_PROTOCOLS.join(', ')}`,
   })
   OTEL_EXPORTER_OTLP_PROTOCOL?: OtlpProtocol;
+
+  // What RTC sends the app (POST /v1/rtc/events, /v1/rtc/client-messages). The callback secrets
+  // are secrets: checked for presence only, and no message quotes them.
+
+  /** The callback secret set in the RTC console; unset: POST /v1/rtc/events answers 503. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  RTC_CALLBACK_SECRET?: string;
+
+  /** The previous callback secret, accepted too while the console's is rotated. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @IsSecondaryCallbackSecretWithPrimary()
+  RTC_CALLBACK_SECRET_SECONDARY?: string;
+
+  /** `false`: client messages are acknowledged but not echoed back. Default `true`. */
+  @Transform((params) => toBoolean(params) ?? true)
+  @IsBoolean({ message: 'RTC_ECHO_CLIENT_MESSAGES must be true or false' })
+  RTC_ECHO_CLIENT_MESSAGES!: boolean;
 }
 
 /** Why the environment was refused: the variables and rules, never the values. */

@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { API_KEY_HEADER } from '../auth/api-key.middleware';
 import type { ServerConfig } from '../config';
+import { withRtcInboundRoutes } from './rtc-inbound.api-docs';
 import { API_KEY_SECURITY, DOCS_PATH } from './api-docs.constants';
 
 const DESCRIPTION = `Sends Volcengine RTC server messages: to users who called \`login\` (\`/v1/messages\`) and inside rooms (\`/v1/rooms\`).
@@ -36,7 +37,9 @@ export function createApiDocument(app: INestApplication, server: ServerConfig): 
       API_KEY_SECURITY,
     )
     .build();
-  return withRecipientCap(SwaggerModule.createDocument(app, config), server.maxRecipients);
+  return withRtcInboundRoutes(
+    withRecipientCap(SwaggerModule.createDocument(app, config), server.maxRecipients),
+  );
 }
 
 /**

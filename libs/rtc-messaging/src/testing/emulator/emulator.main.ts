@@ -1,5 +1,6 @@
 import { describeAcceptedMessage } from './accepted-message.format';
 import { EMULATOR_DEMO_CREDENTIALS, RtcOpenApiEmulatorOptions } from './emulator.options';
+import { isInboundCommand, runInboundCommand } from './inbound-commands';
 import { RtcOpenApiEmulator } from './rtc-openapi-emulator';
 
 /**
@@ -12,6 +13,9 @@ import { RtcOpenApiEmulator } from './rtc-openapi-emulator';
  *
  * The flags are in `FLAGS` (each with its environment variable) and `FLAG_HELP`; `--help` prints
  * them, `--log` prints a line for each accepted message.
+ *
+ * Subcommands that play RTC towards an app server instead (see `inbound-commands.ts`):
+ * `deliver-event` (a signed event callback) and `send-client-message` (a client's message).
  */
 
 /** Each flag that takes a value, and the environment variable that sets it (a flag wins). */
@@ -84,6 +88,11 @@ export function emulatorHelp(): string {
     '',
     'Flags (environment variable in brackets; a flag wins):',
     ...rows.map(([left, right]) => `  ${left.padEnd(width)}  ${right}`),
+    '',
+    'Or, instead of an emulator, play RTC towards an app server (one JSON line per delivery):',
+    '  deliver-event --url U --secret S --app-id A --type T [--data JSON] [--copies N] …',
+    '  send-client-message --url U (--message M | --message-base64 B)',
+    '    (--token T | --app-id A --app-key K --user U) [--timeout-ms N]',
     '',
   ].join('\n');
 }
@@ -198,7 +207,18 @@ export async function runEmulatorProcess(
   return emulator;
 }
 
-if (require.main === module && hasSwitch(process.argv.slice(2), 'help')) {
+if (require.main === module && isInboundCommand(process.argv[2])) {
+  // exitCode, not exit(): the process ends once its output is flushed and its sockets closed.
+  runInboundCommand(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (error: unknown) => {
+      process.stderr.write(
+        `rtc emulator: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
+      process.exitCode = 2;
+    },
+  );
+} else if (require.main === module && hasSwitch(process.argv.slice(2), 'help')) {
   process.stdout.write(emulatorHelp(), () => process.exit(0));
 } else if (require.main === module) {
   runEmulatorProcess().catch((error: unknown) => {
