@@ -18,6 +18,10 @@ const shared = {
 
 module.exports = {
   reporters: ['default', '<rootDir>/test/support/plain-summary.reporter.js'],
+  // Once per run: the Redis of REDIS_URL (else 127.0.0.1:6379) answers, or one is started, or one
+  // line says how to start it (libs/rtc-messaging/test/test-redis.ts is the setting every spec reads).
+  globalSetup: '<rootDir>/test/support/redis.global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/redis.global-teardown.ts',
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts'] },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },

@@ -16,6 +16,7 @@ import { EMULATOR_DEMO_CREDENTIALS } from '../libs/rtc-messaging/src/testing/emu
 import { forkTracked, installCleanup, OutputTail, stopChild } from './lib/child-processes';
 import { EmulatorProcess } from './lib/emulator-process';
 import { describeMachine } from './lib/machine';
+import { ndjsonJobBody, postStream } from './lib/ndjson-job';
 import { fixed, formatMarkdownTable, formatTable, positiveInt, readFlags } from './lib/stats';
 
 /** The demo app as `npm run build` compiles it (bench/dist/bench/ -> the repository root). */
@@ -142,12 +143,17 @@ async function main(): Promise<void> {
     `one job of ${recipients.toLocaleString('en-US')} recipients, budget ${budget}/s, ` +
       `${workerCount} workers x ${concurrency} calls in flight; about ${Math.ceil(recipients / budget)} s at the budget`,
   );
-  const to = Array.from({ length: recipients }, (_, i) => `user_${i}`);
   const posted = performance.now();
-  const { id } = (await call(`${api.url}/v1/fan-outs`, {
-    method: 'POST',
-    body: JSON.stringify({ to, message: 'Maintenance tonight at 02:00' }),
-  })) as { id: string };
+  // As NDJSON, streamed: a JSON body lists at most 10,000 ids.
+  const created = await postStream(
+    `${api.url}/v1/fan-outs`,
+    { 'x-api-key': API_KEY, 'content-type': 'application/x-ndjson' },
+    ndjsonJobBody({ message: 'Maintenance tonight at 02:00' }, recipients),
+  );
+  if (created.status !== 202) {
+    throw new Error(`POST /v1/fan-outs: ${created.status} ${JSON.stringify(created.body)}`);
+  }
+  const { id } = created.body as { id: string };
   const acceptedMs = performance.now() - posted;
 
   let job: Record<string, unknown>;

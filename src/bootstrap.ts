@@ -4,7 +4,11 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module';
-import { fanOutJobsBodyParserOptions } from './fan-out-jobs/fan-out-jobs.body-parser';
+import {
+  fanOutJobsBodyParserOptions,
+  fanOutJobsNdjsonBody,
+} from './fan-out-jobs/fan-out-jobs.body-parser';
+import { fanOutJobCreationLimit } from './fan-out-jobs/fan-out-job-creation.limit';
 import { fanOutJobsConfig, FanOutJobsConfig } from './fan-out-jobs/fan-out-jobs.config';
 import { apiKeyMiddleware } from './auth/api-key.middleware';
 import { setupApiDocs } from './docs/api-docs';
@@ -78,8 +82,12 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   // Public, before the key check (which lets /metrics through anyway) and the body parsers.
   mountMetrics(app);
   app.use(apiKeyMiddleware(server.apiKeys));
-  // First, and for POST /v1/fan-outs only: its lists are up to FAN_OUT_JOB_MAX_RECIPIENTS long.
-  app.useBodyParser('json', fanOutJobsBodyParserOptions(jobs.maxRecipients));
+  // Before any body is read: a key with its creations all under way is answered 429 at once.
+  app.use(fanOutJobCreationLimit(jobs.creationsPerKey));
+  // First, and for POST /v1/fan-outs only: JSON lists up to its JSON cap, and NDJSON read as a
+  // stream up to FAN_OUT_JOB_MAX_RECIPIENTS.
+  app.useBodyParser('json', fanOutJobsBodyParserOptions(jobs.jsonMaxRecipients));
+  app.use(fanOutJobsNdjsonBody);
   app.useBodyParser('json', jsonBodyParserOptions(server.jsonBodyLimitBytes));
   app.use(rejectDeeplyNestedJson);
   app.disable('x-powered-by');

@@ -8,8 +8,9 @@ import {
   SentResponses,
   startAppUnderTest,
 } from './support/app-under-test';
+import { TEST_REDIS_URL } from '../libs/rtc-messaging/test/test-redis';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = TEST_REDIS_URL;
 const REDIS_PASSWORD = 'redis-password-never-shown';
 
 describe('the call budget, from the environment', () => {

@@ -6,11 +6,12 @@ import { RtcOpenApiEmulator } from 'nestjs-volcengine-rtc/testing';
 import { deleteKeys } from '../bench/lib/redis-keys';
 import { createApp } from '../src/bootstrap';
 import { API_KEY, demoAppEnv, demoRedis } from '../src/demo/demo.env';
-import { redisAnswersPing } from '../src/demo/local-redis.probe';
+import { LOCAL_REDIS, redisAnswersPing } from '../src/demo/local-redis.probe';
+import { TEST_REDIS_URL, testRedisAddress } from '../libs/rtc-messaging/test/test-redis';
 import { deadPort } from './support/app-under-test';
 
-/** The shared Redis of the tests (see the README's Tests). */
-const REDIS_URL = 'redis://127.0.0.1:6379';
+/** The Redis of the tests (see the README's Tests' Redis). */
+const REDIS_URL = TEST_REDIS_URL;
 
 /** `npm run demo`'s environment and Redis, as src/demo.ts builds them from the shell's. */
 describe('npm run demo: the shell and the jobs', () => {
@@ -72,7 +73,15 @@ describe('npm run demo: the shell and the jobs', () => {
   });
 
   it('uses the local Redis when REDIS_URL is unset and it answers', async () => {
-    expect(await demoRedis({})).toMatchObject({ url: REDIS_URL });
+    const asked: string[] = [];
+    const answers = async (host: string, port: number) => {
+      asked.push(`${host}:${port}`);
+      return true;
+    };
+    expect(await demoRedis({}, answers)).toMatchObject({
+      url: `redis://${LOCAL_REDIS.host}:${LOCAL_REDIS.port}`,
+    });
+    expect(asked).toEqual([`${LOCAL_REDIS.host}:${LOCAL_REDIS.port}`]);
   });
 
   it('runs without jobs when no Redis answers, and says how to turn them on', async () => {
@@ -87,7 +96,8 @@ describe('redisAnswersPing', () => {
   afterAll(() => silent?.close());
 
   it('is true for a Redis', async () => {
-    expect(await redisAnswersPing('127.0.0.1', 6379)).toBe(true);
+    const { host, port } = testRedisAddress();
+    expect(await redisAnswersPing(host, port)).toBe(true);
   });
 
   it('is false where nothing listens', async () => {

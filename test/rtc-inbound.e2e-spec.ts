@@ -25,13 +25,14 @@ import {
   SentResponses,
   startAppUnderTest,
 } from './support/app-under-test';
+import { TEST_REDIS_URL } from '../libs/rtc-messaging/test/test-redis';
 
 /** Tokens carry the AppId at a fixed 24 characters. */
 const APP_ID = '661e000000000000000543cf';
 const APP_KEY = 'e2e-inbound-app-key-0123456789';
 const CALLBACK_SECRET = 'e2e-callback-s3cret';
 const OLD_CALLBACK_SECRET = 'e2e-old-callback-s3cret';
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = TEST_REDIS_URL;
 const EVENTS = '/v1/rtc/events';
 const CLIENT_MESSAGES = '/v1/rtc/client-messages';
 const RECENT = '/v1/rtc/events/recent';

@@ -51,6 +51,7 @@ export const ENV_VARIABLES = [
   'FAN_OUT_JOB_CONCURRENCY',
   'FAN_OUT_JOB_RECOVER_AFTER_MS',
   'FAN_OUT_JOB_QUEUE',
+  'FAN_OUT_JOB_CREATIONS_PER_KEY',
   'WORKER',
   'METRICS_ENABLED',
   'LOG_FORMAT',
@@ -102,6 +103,9 @@ export const DEFAULT_FAN_OUT_MAX_RECIPIENTS = 10_000;
 
 /** The most recipients one fan-out job may hold; its route's JSON body limit grows with it. */
 export const MAX_FAN_OUT_JOB_RECIPIENTS_SETTING = 1_000_000;
+
+/** `FAN_OUT_JOB_CREATIONS_PER_KEY` when unset. */
+export const DEFAULT_FAN_OUT_JOB_CREATIONS_PER_KEY = 2;
 
 /**
  * The environment, converted from strings. Required secrets are checked for presence only: their
@@ -283,6 +287,16 @@ export class EnvironmentVariables {
     message: 'FAN_OUT_JOB_QUEUE must be 1 to 100 letters, digits, _ . or -',
   })
   FAN_OUT_JOB_QUEUE?: string;
+
+  /**
+   * Job creations (`POST /v1/fan-outs`) one API key may have under way at once on this instance;
+   * one more is answered 429. Default 2.
+   */
+  @Transform((params) => optionalInteger(params) ?? DEFAULT_FAN_OUT_JOB_CREATIONS_PER_KEY)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  FAN_OUT_JOB_CREATIONS_PER_KEY!: number;
 
   /** `false`: this instance accepts fan-out jobs but runs no worker. Default `true`. */
   @Transform((params) => toBoolean(params) ?? true)

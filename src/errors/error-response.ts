@@ -63,6 +63,8 @@ export interface ErrorResponse {
 interface BodyParserError {
   readonly type: string;
   readonly status: number;
+  /** The parser's limit, in bytes, on `entity.too.large` (routes have different ones). */
+  readonly limit?: number;
 }
 
 const REASONS: Readonly<Record<number, string>> = Object.fromEntries(
@@ -223,9 +225,14 @@ function fromHttpException(exception: HttpException): ErrorResponse {
   // (terminus's health report) keep their fields, under the same status code.
   const fields = response as Record<string, unknown>;
   const message = Array.isArray(fields.message) ? fields.message.join('; ') : fields.message;
+  // A 429 of the app's own (too many job creations) says when to come back, as the budget's does.
+  const retryAfter: Record<string, string> =
+    status === 429 && typeof fields.retryAfterSeconds === 'number'
+      ? { 'Retry-After': String(fields.retryAfterSeconds) }
+      : {};
   return {
     status,
-    headers: {},
+    headers: retryAfter,
     body: {
       ...fields,
       statusCode: status,
@@ -242,7 +249,7 @@ function fromBodyParserError(error: BodyParserError, maxBodyBytes: number): Erro
       headers: {},
       body: body(
         413,
-        `the request body is larger than ${maxBodyBytes.toLocaleString('en-US')} bytes`,
+        `the request body is larger than ${(error.limit ?? maxBodyBytes).toLocaleString('en-US')} bytes`,
       ),
     };
   }

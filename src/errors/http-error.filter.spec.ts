@@ -55,6 +55,21 @@ describe('HttpErrorFilter', () => {
     }
   });
 
+  it('cuts a stream already under way instead of answering twice (ERR_HTTP_HEADERS_SENT)', () => {
+    const streaming = { headersSent: true, writableEnded: false, destroy: jest.fn() };
+    const streamHost = {
+      switchToHttp: () => ({
+        getResponse: () => streaming,
+        getRequest: () => ({ method: 'GET', url: '/v1/fan-outs/x/results' }),
+      }),
+    } as unknown as ArgumentsHost;
+    filter.catch(new TypeError('Redis went away mid-stream'), streamHost);
+    expect(streaming.destroy).toHaveBeenCalledTimes(1);
+    expect(adapter.reply).not.toHaveBeenCalled();
+    expect(adapter.setHeader).not.toHaveBeenCalled();
+    expect(error).toHaveBeenCalledWith('500: unexpected TypeError: Redis went away mid-stream');
+  });
+
   it("does not log the caller's mistakes", () => {
     filter.catch(new RtcValidationError([{ field: 'to', rule: 'rtcId', message: 'bad' }]), host);
     filter.catch(new UnauthorizedException(), host);

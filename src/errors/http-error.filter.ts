@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   ArgumentsHost,
   Catch,
@@ -30,7 +30,7 @@ export class HttpErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const { httpAdapter } = this.adapterHost;
     const context = host.switchToHttp();
-    const response = context.getResponse<unknown>();
+    const response = context.getResponse<ServerResponse>();
     const request = context.getRequest<IncomingMessage & { originalUrl?: string }>();
     const { status, headers, body } = toErrorResponse(
       exception,
@@ -39,6 +39,13 @@ export class HttpErrorFilter implements ExceptionFilter {
     );
 
     this.log(exception, status);
+    if (response.headersSent) {
+      // A stream already under way (NDJSON results): its status is sent and a second answer
+      // would throw ERR_HTTP_HEADERS_SENT. It is cut instead (no final chunk), so the client sees
+      // it broke rather than taking what arrived for the whole.
+      if (!response.writableEnded) response.destroy();
+      return;
+    }
     for (const [name, value] of Object.entries(headers)) {
       httpAdapter.setHeader(response, name, value);
     }

@@ -3,6 +3,14 @@ import type { RtcFanOutJobsOptions } from 'nestjs-volcengine-rtc/jobs';
 import { validateEnv } from '../config/env.schema';
 
 /**
+ * The most recipients a JSON body of `POST /v1/fan-outs` may list: JSON is parsed and validated
+ * whole, on the event loop the worker shares (a million ids took 1.2 s and 650 MB; 50,000 held it
+ * 146 ms in `npm run bench:job-create`), so longer lists come as `application/x-ndjson`, read as a
+ * stream. 10,000 is the synchronous fan-out's default cap too: 1.6 MB of JSON at most.
+ */
+export const FAN_OUT_JOB_JSON_MAX_RECIPIENTS = 10_000;
+
+/**
  * Fan-out jobs' settings, from the environment. `library` plugs into
  * `RtcFanOutJobsModule.forRootAsync`; it is only used when `REDIS_URL` is set.
  */
@@ -11,6 +19,10 @@ export const fanOutJobsConfig = registerAs('fanOutJobs', () => {
   return {
     /** Most recipients one `POST /v1/fan-outs` may name. */
     maxRecipients: env.FAN_OUT_JOB_MAX_RECIPIENTS,
+    /** Most recipients its JSON body may list (sizes its JSON body limit); NDJSON up to the above. */
+    jsonMaxRecipients: Math.min(env.FAN_OUT_JOB_MAX_RECIPIENTS, FAN_OUT_JOB_JSON_MAX_RECIPIENTS),
+    /** Creations one API key may have under way at once on this instance. */
+    creationsPerKey: env.FAN_OUT_JOB_CREATIONS_PER_KEY,
     library: {
       connection: env.REDIS_URL ?? '',
       worker: env.WORKER,

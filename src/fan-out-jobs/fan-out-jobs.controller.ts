@@ -8,6 +8,7 @@ import {
   Get,
   HttpCode,
   HttpStatus,
+  Logger,
   NotFoundException,
   Optional,
   Param,
@@ -18,7 +19,10 @@ import {
 } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiBody,
   ApiConflictResponse,
+  ApiConsumes,
+  ApiTooManyRequestsResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -27,14 +31,15 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { FanOutJobs } from 'nestjs-volcengine-rtc/jobs';
+import { FanOutJobs, FanOutJobsUnavailableError } from 'nestjs-volcengine-rtc/jobs';
 import { SenderPolicyPipe } from '../auth/sender-policy.pipe';
 import { API_KEY_SECURITY } from '../docs/api-docs.constants';
 import { ApiErrorResponses, ErrorBodyResponse } from '../docs/error-responses';
 import { toErrorResponse } from '../errors/error-response';
 import type { RequestKind } from '../errors/sending-routes';
 import { ClientDisconnectSignal } from '../http/client-disconnect-signal.decorator';
-import { FanOutJobRequestPipe } from './fan-out-job-request.pipe';
+import { TooManyJobCreationsException } from './fan-out-job-creation.limit';
+import { FanOutJobBody, FanOutJobRequestPipe } from './fan-out-job-request.pipe';
 import { CreateFanOutJobRequest } from './fan-out-job.requests';
 import {
   CreatedFanOutJobResponse,
@@ -47,14 +52,44 @@ const NOT_FOUND = 'no fan-out job has this id (or its retention ran out)';
 
 const ALREADY_ENDED = 'the fan-out job has already ended: there is nothing left to cancel';
 
-/** The 503 without `REDIS_URL`; `kind` says whether the route sends (then `outcome` is set). */
+/**
+ * The 503: no `REDIS_URL`, or the jobs' Redis is down; `kind` says whether the route sends (then
+ * `outcome` is set).
+ */
 const noRedisResponse = (kind: RequestKind) =>
   ApiServiceUnavailableResponse({
     type: ErrorBodyResponse,
-    description: '`REDIS_URL` is not set, so this app runs no fan-out jobs.',
-    example: toErrorResponse(new ServiceUnavailableException(JOBS_NOT_CONFIGURED), 0, kind).body,
+    description:
+      '`REDIS_URL` is not set, so this app runs no fan-out jobs; or their Redis is down, or did not answer within 250 ms. Nothing was created or changed; try again later.',
+    examples: {
+      notConfigured: {
+        summary: 'No REDIS_URL',
+        value: toErrorResponse(new ServiceUnavailableException(JOBS_NOT_CONFIGURED), 0, kind).body,
+      },
+      redisDown: {
+        summary: 'Their Redis is down',
+        value: toErrorResponse(
+          new FanOutJobsUnavailableError('connection is reconnecting'),
+          0,
+          kind,
+        ).body,
+      },
+    },
   });
 const NO_REDIS_RESPONSE = noRedisResponse('other');
+
+const TOO_MANY_CREATIONS_RESPONSE = ApiTooManyRequestsResponse({
+  type: ErrorBodyResponse,
+  description:
+    'This API key already has `FAN_OUT_JOB_CREATIONS_PER_KEY` creations under way on this instance; its body was not read. Retry after `Retry-After` seconds.',
+  headers: {
+    'Retry-After': {
+      description: 'Seconds to wait before trying again.',
+      schema: { type: 'integer', minimum: 1 },
+    },
+  },
+  example: toErrorResponse(new TooManyJobCreationsException(2), 0, 'send').body,
+});
 
 const NOT_FOUND_RESPONSE = ApiNotFoundResponse({
   type: ErrorBodyResponse,
@@ -71,6 +106,8 @@ const NOT_FOUND_RESPONSE = ApiNotFoundResponse({
 @Controller('v1/fan-outs')
 @UseGuards(JobsConfiguredGuard)
 export class FanOutJobsController {
+  private readonly logger = new Logger(FanOutJobsController.name);
+
   // Optional: without REDIS_URL the jobs module is not registered, and the guard answers 503.
   constructor(@Optional() private readonly jobs: FanOutJobs) {}
 
@@ -79,13 +116,17 @@ export class FanOutJobsController {
   @ApiOperation({
     summary: 'Start a fan-out job: one message to each of up to 1,000,000 users',
     description:
-      'Validates the message, stores the recipients in Redis and queues the job; answers 202 with its id and a `Location` header. A malformed id is a 400 naming it (`to[3]`), and nothing is created. Workers send it under the shared call budget, behind single sends; a job survives restarts, and a recipient is never sent twice unless `atLeastOnce`.',
+      'Validates the message, stores the recipients in Redis and queues the job; answers 202 with its id and a `Location` header. A malformed id is a 400 naming it (`to[3]`), and nothing is created. Workers send it under the shared call budget, behind single sends; a job survives restarts, and a recipient is never sent twice unless `atLeastOnce`.\n\n' +
+      'Two body formats. `application/json`: the object below, `to` listing at most 10,000 ids (more is a 413). `application/x-ndjson`, for up to `FAN_OUT_JOB_MAX_RECIPIENTS` (default 1,000,000): the first line is the object below without `to`, then one recipient id per line as a JSON string (`"user_1"`); it is read as a stream and written to Redis in chunks, so the app never holds the whole list. A line that is not a JSON string, or a malformed id, is a 400 naming `to[i]`, `i` counting recipient lines from 0 (line `i + 2`), and nothing is created.',
   })
+  @ApiConsumes('application/json', 'application/x-ndjson')
+  @ApiBody({ type: CreateFanOutJobRequest })
   @ApiAcceptedResponse({ type: CreatedFanOutJobResponse, description: 'The job is queued.' })
   @ApiErrorResponses([400, 401, 403, 413])
+  @TOO_MANY_CREATIONS_RESPONSE
   @noRedisResponse('send')
   async create(
-    @Body(FanOutJobRequestPipe, SenderPolicyPipe) body: CreateFanOutJobRequest,
+    @Body(FanOutJobRequestPipe, SenderPolicyPipe) body: FanOutJobBody,
     @Res({ passthrough: true }) response: ServerResponse,
   ): Promise<CreatedFanOutJobResponse> {
     const { to, message, binary, from, appId, atLeastOnce } = body;
@@ -142,7 +183,7 @@ export class FanOutJobsController {
   @ApiOperation({
     summary: "Every recipient's outcome, as NDJSON, in recipient order",
     description:
-      'One JSON object per line: `to`, `index`, `status`, and `requestId` or `reason`. Outcomes recorded so far while the job runs; kept for 7 days.',
+      "One JSON object per line: `to`, `index`, `status`, and `requestId` or `reason`. Outcomes recorded so far while the job runs; kept for 7 days. If the jobs' Redis fails mid-stream, the response is cut (no final chunk), so a client never takes a partial list for the whole.",
   })
   @ApiProduces('application/x-ndjson')
   @ApiOkResponse({ type: FanOutJobOutcomeResponse, description: 'One line per recipient.' })
@@ -174,7 +215,7 @@ export class FanOutJobsController {
   @ApiOperation({
     summary: "A fan-out job's progress, as Server-Sent Events, until it ends",
     description:
-      'A `progress` event (`id`, `state`, `total`, `done`, `sent`, `refused`, `unknown`, `cancelled`) each time the counts change, at most twice a second; the stream closes after the event of a `completed` or `cancelled` job.',
+      "A `progress` event (`id`, `state`, `total`, `done`, `sent`, `refused`, `unknown`, `cancelled`) each time the counts change, at most twice a second; the stream closes after the event of a `completed` or `cancelled` job. If the jobs' Redis fails mid-stream, an `error` event (the error body a request would get, e.g. 503) closes it.",
   })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'The event stream.' })
@@ -197,6 +238,12 @@ export class FanOutJobsController {
       for await (const progress of this.jobs.progress(id, { signal })) {
         response.write(`event: progress\ndata: ${JSON.stringify(progress)}\n\n`);
       }
+    } catch (error) {
+      // The status is sent: the failure (Redis gone mid-stream, say) can only be told in the
+      // stream, as the error body a request would get, before it ends.
+      const { body } = toErrorResponse(error, 0, 'other');
+      this.logger.warn(`events of a fan-out job ended early: ${body.message}`);
+      response.write(`event: error\ndata: ${JSON.stringify(body)}\n\n`);
     } finally {
       response.end();
     }

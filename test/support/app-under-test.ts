@@ -113,6 +113,24 @@ export function postJson(
   return call.send(body as object);
 }
 
+/**
+ * `POST /v1/fan-outs` as `application/x-ndjson`: the job's line (`job`, without `to`), then each id
+ * of `to` as a JSON string on a line of its own. A JSON body lists at most 10,000 ids.
+ */
+export function postFanOutJobNdjson(
+  subject: AppUnderTest,
+  job: object,
+  to: readonly string[],
+  key: string = API_KEY,
+) {
+  const body = [JSON.stringify(job), ...to.map((id) => JSON.stringify(id))].join('\n') + '\n';
+  return request(subject.server)
+    .post('/v1/fan-outs')
+    .set('x-api-key', key)
+    .set('content-type', 'application/x-ndjson')
+    .send(body);
+}
+
 /** An emulator that takes only `APP_ID`, like an account with one RTC app. */
 export async function startEmulator(): Promise<RtcOpenApiEmulator> {
   const emulator = new RtcOpenApiEmulator({ appIds: [APP_ID, 'other-app'] });

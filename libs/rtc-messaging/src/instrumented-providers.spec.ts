@@ -15,8 +15,9 @@ import { RtcMessagingTestingModule } from './testing';
 import { RtcOpenApiEmulator } from './testing/emulator';
 import { RtcTokenService } from './token-service';
 import { UnicastService } from './unicast';
+import { TEST_REDIS_URL } from '../test/test-redis';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = TEST_REDIS_URL;
 const APP_ID = '661e000000000000000543cf';
 const APP_KEY = 'instrumented-app-key';
 

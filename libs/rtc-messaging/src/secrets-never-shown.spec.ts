@@ -15,6 +15,7 @@ import { RtcTokenService } from './token-service';
 import { createRtcAgents } from './transport/rtc-agents';
 import { RtcHttpService } from './transport/http-service.provider';
 import { RtcOpenApiClient } from './transport';
+import { testRedisUrlWithCredentials } from '../test/test-redis';
 
 /*
  * Nothing the library holds may show a secret when logged or serialized: `util.inspect` with every
@@ -28,7 +29,7 @@ const REDIS_PASSWORD = 's3cretPass';
 const APP_KEY = 'appkey-Qw7Er9Ty1Ui3Op5';
 const SECONDARY_APP_KEY = 'appkey2-As4Df6Gh8Jk0Lz2';
 const REGION = 'cn-north-1';
-const REDIS_URL = `redis://:${REDIS_PASSWORD}@127.0.0.1:6379`;
+const REDIS_URL = testRedisUrlWithCredentials(REDIS_PASSWORD);
 const PROXY_PASSWORD = 'proxyPw-Ux5Rt7';
 const PROXY_URL = `http://corp-user:${PROXY_PASSWORD}@proxy.example.com:3128`;
 

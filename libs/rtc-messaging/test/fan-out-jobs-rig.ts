@@ -8,6 +8,7 @@ import { RtcFanOutJobsModule } from '../src/jobs/rtc-fan-out-jobs.module';
 import type { RtcMessagingModuleOptions } from '../src/rtc-messaging.options';
 import { RtcOpenApiEmulator, type RtcOpenApiEmulatorOptions } from '../src/testing/emulator';
 import { messagingModuleAt } from './against-emulator';
+import { testRedisUrl } from './test-redis';
 
 /** `user_<from>`, `user_<from + 1>`, … */
 export const userIds = (n: number, from = 0): string[] =>
@@ -20,8 +21,8 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   return items;
 }
 
-/** The Redis of the jobs' specs, unless a spec brings its own. */
-const sharedRedisUrl = () => process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** The Redis of the jobs' specs, unless a spec brings its own: the one every spec uses. */
+const sharedRedisUrl = () => testRedisUrl();
 
 /**
  * `FanOutJobs` with real BullMQ and Redis (at `redisUrl()`, read when the rig opens) against a

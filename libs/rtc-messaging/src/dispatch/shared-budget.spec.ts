@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { TestingModule } from '@nestjs/testing';
 import { compileAgainst } from '../../test/against-emulator';
+import { TEST_REDIS_URL } from '../../test/test-redis';
 import { RateLimitOptions } from '../rate-limit/rate-limit.options';
 import { RejectedCall, RtcOpenApiEmulator } from '../testing';
 import { UnicastService } from '../unicast';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = TEST_REDIS_URL;
 const LIMIT = 100;
 
 /**

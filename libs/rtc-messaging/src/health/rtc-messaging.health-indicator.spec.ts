@@ -12,10 +12,11 @@ import { RtcBudgetUnavailableError } from '../errors';
 import { EMULATOR_DEMO_CREDENTIALS, RtcOpenApiEmulator } from '../testing/emulator';
 import { UnicastService } from '../unicast';
 import { RtcMessagingHealthIndicator } from './rtc-messaging.health-indicator';
+import { TEST_REDIS_URL } from '../../test/test-redis';
 
 const SESSION_TOKEN = 'session-token-never-shown';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = TEST_REDIS_URL;
 const REDIS_PASSWORD = 'redis-password-never-shown';
 
 async function indicatorFor(

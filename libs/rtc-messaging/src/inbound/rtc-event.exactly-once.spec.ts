@@ -11,8 +11,9 @@ import {
 import { MemoryEventClaimStore } from './claims/memory-event-claim.store';
 import { OnRtcEvent } from './rtc-inbound.decorators';
 import type { RtcEvent, RtcEventDelivery } from './rtc-inbound.types';
+import { TEST_REDIS_URL } from '../../test/test-redis';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
+const REDIS_URL = TEST_REDIS_URL;
 
 /** A promise and its resolver, to hold a handler until the test lets it go. */
 function gate(): { promise: Promise<void>; open: () => void } {

@@ -13,6 +13,7 @@ import {
 import { OnRtcClientMessage, OnRtcEvent } from './rtc-inbound.decorators';
 import { RtcInboundModule } from './rtc-inbound.module';
 import type { RtcClientMessage } from './rtc-inbound.types';
+import { TEST_REDIS_URL } from '../../test/test-redis';
 
 @Injectable()
 class Handlers {
@@ -35,7 +36,7 @@ const prefix = `test:inbound-lib:${randomUUID()}:`;
   imports: [
     RtcMessagingModule.forRoot({
       ...SPEC_MESSAGING_OPTIONS,
-      rateLimit: { redis: 'redis://127.0.0.1:6379', redisKeyPrefix: `${prefix}budget:` },
+      rateLimit: { redis: TEST_REDIS_URL, redisKeyPrefix: `${prefix}budget:` },
       isGlobal: true,
     }),
     RtcInboundModule.forRoot({

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Test, TestingModule } from '@nestjs/testing';
 import { Redis } from 'ioredis';
 import { messagingModuleAt } from '../../test/against-emulator';
+import { TEST_REDIS_URL, testRedisUrlWithCredentials } from '../../test/test-redis';
 import { RtcConfigurationError, RtcValidationError } from '../errors';
 import type { RtcMessagingModuleOptions } from '../rtc-messaging.options';
 import { RtcOpenApiEmulator } from '../testing/emulator';
@@ -11,7 +12,7 @@ import type { RtcFanOutJobsOptions } from './fan-out-jobs.options';
 import { FanOutJobs } from './fan-out-jobs.service';
 import { RtcFanOutJobsModule } from './rtc-fan-out-jobs.module';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = TEST_REDIS_URL;
 
 const ids = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `user_${from + i}`);
 
@@ -282,7 +283,7 @@ describe('FanOutJobs against Redis and the emulator', () => {
           RtcFanOutJobsModule.forRootAsync({
             queueName: names.queueName,
             useFactory: async () => ({
-              connection: 'redis://:hunter2@127.0.0.1:6379',
+              connection: testRedisUrlWithCredentials('hunter2'),
               worker: false,
               concurrency,
             }),

@@ -25,6 +25,7 @@ import {
   RTC_FAN_OUT_QUEUE,
 } from './fan-out-jobs.constants';
 import type { ResolvedFanOutJobsOptions } from './fan-out-jobs.options';
+import { JobsRedisCalls } from './jobs-redis-calls';
 import { sliceJobOptions } from './slice-job-options';
 
 /** Options of {@link FanOutJobs.progress}. */
@@ -87,6 +88,8 @@ export class FanOutJobs {
     @Inject(RTC_FAN_OUT_JOBS_OPTIONS) private readonly options: ResolvedFanOutJobsOptions,
     private readonly store: FanOutJobStore,
     @Inject(RTC_FAN_OUT_QUEUE) private readonly queue: Queue<FanOutSliceData>,
+    /** The round trips made for a caller fail fast when Redis is down (a 503, not a hang). */
+    private readonly redisCalls: JobsRedisCalls,
   ) {}
 
   /**
@@ -100,6 +103,7 @@ export class FanOutJobs {
    * rule, leaves nothing behind in Redis and nothing is sent.
    * @throws RtcValidationError when the message or an option breaks a rule, a recipient is not a
    *   string, there are more than `maxRecipients`, or (`malformedIds: 'fail'`) an id is malformed
+   * @throws FanOutJobsUnavailableError when Redis is down (before anything is read or written)
    */
   async create(input: CreateFanOutJobInput): Promise<CreatedFanOutJob> {
     const { to, message, binary, from, appId, atLeastOnce, malformedIds } = input ?? ({} as never);
@@ -128,6 +132,9 @@ export class FanOutJobs {
       throw error;
     }
     if (problems.length > 0) throw new RtcValidationError(problems);
+    // Its writes are not bounded one by one (a million ids take seconds), but they are refused at
+    // once while Redis is down, and an outage mid-way fails them after one reconnection attempt.
+    this.redisCalls.assertUp();
 
     const { sliceSize, maxRecipients, retentionMs, lanesPerJob } = this.options;
     const { redis, keyPrefix } = this.store.connection;
@@ -201,9 +208,12 @@ export class FanOutJobs {
     return { id: writer.id, total: writer.total };
   }
 
-  /** The job's state, counts and first samples; `undefined` when there is no such job. */
+  /**
+   * The job's state, counts and first samples; `undefined` when there is no such job.
+   * @throws FanOutJobsUnavailableError when Redis is down or does not answer in time
+   */
   get(id: string): Promise<FanOutJob | undefined> {
-    return this.store.job(id);
+    return this.redisCalls.run(() => this.store.job(id));
   }
 
   /**
@@ -212,11 +222,12 @@ export class FanOutJobs {
    * (until then `cancelling`), and every recipient it did not send counts as `cancelled`.
    * Resolves the job as it stands and whether this call stopped it (`stopped: false`: it had
    * already ended, and nothing changed), or `undefined` when there is no such job.
+   * @throws FanOutJobsUnavailableError when Redis is down or does not answer in time
    */
   async cancel(id: string): Promise<FanOutJobCancellation | undefined> {
-    const answer = await this.store.cancel(id);
+    const answer = await this.redisCalls.run(() => this.store.cancel(id));
     if (answer === undefined) return undefined;
-    const job = await this.store.job(id);
+    const job = await this.redisCalls.run(() => this.store.job(id));
     return job && { stopped: answer === 'cancelled', job };
   }
 
@@ -225,19 +236,24 @@ export class FanOutJobs {
    * slice by slice; kept for the job's retention. While the job runs, those recorded so far; once
    * it has ended, exactly one per recipient (a cancelled job's unsent ones are `cancelled`).
    * @throws FanOutJobNotFoundError when there is no such job
+   * @throws FanOutJobsUnavailableError when Redis is down or does not answer in time, at the
+   *   start or between two slices
    */
   async *results(id: string): AsyncGenerator<FanOutJobOutcome> {
     const [spec, progress] = FanOutJobStore.isJobId(id)
-      ? await Promise.all([this.store.spec(id), this.store.progress(id)])
+      ? await this.redisCalls.run(() => Promise.all([this.store.spec(id), this.store.progress(id)]))
       : [];
     if (!spec || !progress) throw new FanOutJobNotFoundError(id);
-    yield* this.store.outcomes(id, spec.slices, spec.sliceSize, progress.state === 'cancelled');
+    yield* this.redisCalls.each(
+      this.store.outcomes(id, spec.slices, spec.sliceSize, progress.state === 'cancelled'),
+    );
   }
 
   /**
    * The job's counts, each time they change, until it is `completed` or `cancelled` (the last
    * value yielded is the final one); for a progress bar or a Server-Sent Events stream.
    * @throws FanOutJobNotFoundError when there is no such job
+   * @throws FanOutJobsUnavailableError when Redis is down or does not answer in time
    */
   async *progress(
     id: string,
@@ -245,7 +261,7 @@ export class FanOutJobs {
   ): AsyncGenerator<FanOutJobProgress> {
     let last = '';
     for (let first = true; !signal?.aborted; first = false) {
-      const progress = await this.store.progress(id);
+      const progress = await this.redisCalls.run(() => this.store.progress(id));
       if (!progress) {
         if (first) throw new FanOutJobNotFoundError(id);
         return; // Its retention ran out while we watched.

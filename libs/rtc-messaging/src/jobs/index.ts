@@ -6,6 +6,7 @@ export { RtcFanOutJobsAsyncOptions, RtcFanOutJobsModule } from './rtc-fan-out-jo
 export { FAN_OUT_JOBS_DEFAULTS, RtcFanOutJobsOptions } from './fan-out-jobs.options';
 export { FanOutJobs, FanOutProgressOptions } from './fan-out-jobs.service';
 export { FanOutJobNotFoundError } from './fan-out-job-not-found.error';
+export { FanOutJobsUnavailableError } from './fan-out-jobs-unavailable.error';
 export { INTERRUPTED_REASON } from './fan-out-job.store';
 export type {
   CreatedFanOutJob,

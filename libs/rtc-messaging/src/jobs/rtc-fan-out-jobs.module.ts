@@ -22,6 +22,7 @@ import {
 import { FanOutJobs } from './fan-out-jobs.service';
 import { FanOutSliceWorker } from './fan-out-slice.worker';
 import { JobsErrorLog } from './jobs-error-log';
+import { JobsRedisCalls } from './jobs-redis-calls';
 import { bullConnection, createJobsRedis } from './redis-connection';
 
 /**
@@ -132,6 +133,7 @@ export class RtcFanOutJobsModule {
         { provide: RTC_FAN_OUT_QUEUE, useExisting: getQueueToken(queueName) },
         JobsRedisCloser,
         JobsErrorLog,
+        JobsRedisCalls,
         FanOutJobs,
         FanOutSliceWorker,
       ],

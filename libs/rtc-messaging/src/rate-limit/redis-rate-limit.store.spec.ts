@@ -10,15 +10,16 @@ import {
 } from './redis-rate-limit.store';
 import { RateLimitStore } from './rate-limit-store.interface';
 import { densest } from '../../test/time-windows';
+import { deadPort } from '../../test/dead-port';
+import { TEST_REDIS_URL, testRedisAddress, testRedisUrlAt } from '../../test/test-redis';
 
 /**
  * Runs against the real Redis the project's tests require (never a mock): a GCRA in Lua is only
  * proven by Redis running it. If Redis is not there, these tests fail; they do not skip.
  */
-const REDIS_HOST = '127.0.0.1';
-const REDIS_PORT = 6379;
-/** Nothing listens here: a Redis that is down. */
-const DEAD_PORT = 6390;
+const REDIS = testRedisAddress();
+/** Where the relay of the outage test listens. */
+const LOOPBACK = '127.0.0.1';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -29,18 +30,16 @@ async function eventually(condition: () => boolean, timeoutMs = 5_000): Promise<
   }
 }
 
-describe('RedisRateLimitStore (real Redis at 127.0.0.1:6379)', () => {
+describe('RedisRateLimitStore (the real Redis of REDIS_URL)', () => {
   const prefix = `rtc-messaging:test:${randomUUID()}:`;
   const clients: Redis[] = [];
   const stores: RedisRateLimitStore[] = [];
   const budgets: CallBudget[] = [];
   let admin: Redis;
 
-  function client(port = REDIS_PORT): Redis {
+  function client(url = TEST_REDIS_URL): Redis {
     // A short disconnectTimeout: ioredis leaves that timer running when the socket is already gone.
-    const created = new Redis({
-      host: REDIS_HOST,
-      port,
+    const created = new Redis(url, {
       maxRetriesPerRequest: 1,
       disconnectTimeout: 50,
     });
@@ -56,9 +55,7 @@ describe('RedisRateLimitStore (real Redis at 127.0.0.1:6379)', () => {
   }
 
   beforeAll(async () => {
-    admin = new Redis({
-      host: REDIS_HOST,
-      port: REDIS_PORT,
+    admin = new Redis(TEST_REDIS_URL, {
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
       connectTimeout: 2_000,
@@ -70,7 +67,7 @@ describe('RedisRateLimitStore (real Redis at 127.0.0.1:6379)', () => {
     } catch (error) {
       admin.disconnect();
       throw new Error(
-        `These tests need a real Redis at ${REDIS_HOST}:${REDIS_PORT} (start one with ` +
+        `These tests need a real Redis at ${REDIS.host}:${REDIS.port} (REDIS_URL; start one with ` +
           '`redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no`): ' +
           String(error),
       );
@@ -304,7 +301,7 @@ describe('RedisRateLimitStore (real Redis at 127.0.0.1:6379)', () => {
 
   it('closes the client it opened from a URL, and leaves a shared one open', async () => {
     const owned = new RedisRateLimitStore({
-      url: `redis://${REDIS_HOST}:${REDIS_PORT}`,
+      url: TEST_REDIS_URL,
       keyPrefix: prefix,
     });
     expect(await owned.tryTake('url', { intervalMs: 1_000, burst: 0 })).toEqual({ granted: true });
@@ -316,8 +313,15 @@ describe('RedisRateLimitStore (real Redis at 127.0.0.1:6379)', () => {
     expect(await shared.ping()).toBe('PONG');
   });
 
-  describe('with Redis down (nothing listens on 127.0.0.1:6390)', () => {
-    const deadUrl = `redis://rtc:s3cret-pass@${REDIS_HOST}:${DEAD_PORT}`;
+  describe('with Redis down (nothing listens on its port)', () => {
+    let deadRedisPort: number;
+    let deadUrl: string;
+
+    beforeAll(async () => {
+      deadRedisPort = await deadPort();
+      deadUrl = `redis://rtc:s3cret-pass@${LOOPBACK}:${deadRedisPort}`;
+    });
+
     const rate = { intervalMs: 200, burst: 4 };
 
     it('rejects takes instead of hanging', async () => {
@@ -326,7 +330,7 @@ describe('RedisRateLimitStore (real Redis at 127.0.0.1:6379)', () => {
     }, 3_000);
 
     it('rejects takes on a shared client left with ioredis defaults, within the timeout', async () => {
-      const c = new Redis({ host: REDIS_HOST, port: DEAD_PORT, disconnectTimeout: 50 });
+      const c = new Redis({ host: LOOPBACK, port: deadRedisPort, disconnectTimeout: 50 });
       c.on('error', () => undefined);
       clients.push(c);
       const s = store({ client: c, keyPrefix: prefix, timeoutMs: 100 });
@@ -378,7 +382,7 @@ describe('RedisRateLimitStore (real Redis at 127.0.0.1:6379)', () => {
     const sockets = new Set<Socket>();
     const relay = (): Server =>
       createServer((inbound) => {
-        const outbound = new Socket().connect(REDIS_PORT, REDIS_HOST);
+        const outbound = new Socket().connect(REDIS.port, REDIS.host);
         for (const socket of [inbound, outbound]) {
           sockets.add(socket);
           socket.on('error', () => undefined);
@@ -387,7 +391,7 @@ describe('RedisRateLimitStore (real Redis at 127.0.0.1:6379)', () => {
         inbound.pipe(outbound).pipe(inbound);
       });
     let server = relay();
-    await new Promise<void>((resolve) => server.listen(0, REDIS_HOST, resolve));
+    await new Promise<void>((resolve) => server.listen(0, LOOPBACK, resolve));
     const port = (server.address() as AddressInfo).port;
     const cut = async () => {
       await new Promise<void>((resolve) => {
@@ -398,13 +402,16 @@ describe('RedisRateLimitStore (real Redis at 127.0.0.1:6379)', () => {
 
     try {
       const states: BudgetStoreState[] = [];
-      const b = new CallBudget(store({ client: client(port), keyPrefix: prefix }), {
-        perSecond: 100,
-        onStoreError: 'local',
-        instances: 2,
-        probeIntervalMs: 100,
-        onStoreStateChange: (state) => states.push(state),
-      });
+      const b = new CallBudget(
+        store({ client: client(testRedisUrlAt(port, LOOPBACK)), keyPrefix: prefix }),
+        {
+          perSecond: 100,
+          onStoreError: 'local',
+          instances: 2,
+          probeIntervalMs: 100,
+          onStoreStateChange: (state) => states.push(state),
+        },
+      );
       budgets.push(b);
       await b.acquire('outage');
       expect(b.storeState).toBe('shared');
@@ -414,7 +421,7 @@ describe('RedisRateLimitStore (real Redis at 127.0.0.1:6379)', () => {
       expect(b.storeState).toBe('local');
 
       server = relay();
-      await new Promise<void>((resolve) => server.listen(port, REDIS_HOST, resolve));
+      await new Promise<void>((resolve) => server.listen(port, LOOPBACK, resolve));
       await eventually(() => {
         void b.acquire('outage').catch(() => undefined);
         return b.storeState === 'shared';

@@ -1,5 +1,6 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { assertTakeArguments } from './assert-take-arguments';
+import { answeredWithin, REDIS_DOWN_STATES } from './redis-fail-fast';
 import { ArrivalHint, GcraRate, RateLimitStore, TakeResult } from './rate-limit-store.interface';
 
 /** Prefix of the store's keys unless told otherwise. */
@@ -17,7 +18,7 @@ export const DEFAULT_REDIS_TIMEOUT_MS = 250;
  * The offline queue stays on so the first takes after boot wait for the connection (bounded by the
  * store's own timeout) rather than fail; a connection lost later fails takes at once (see below).
  * There is no ioredis `commandTimeout`: after an event-loop stall it fires before the reply that
- * already arrived is read; the store's timeout does not (see `withTimeout`).
+ * already arrived is read; the store's timeout does not (see `answeredWithin`).
  */
 export const FAIL_FAST_REDIS_OPTIONS = {
   /** Fail a queued command after one reconnection attempt, not ioredis's default 20. */
@@ -133,12 +134,6 @@ type ClientWithTake = (Redis | Cluster) & {
 export const WIDEST_INTERVAL_HOLD_MS = 1_500;
 
 /**
- * Connection states in which ioredis would park a command in its offline queue until the
- * connection returns; the store refuses at once instead, so an outage never holds callers.
- */
-const DOWN_STATES = new Set(['reconnecting', 'disconnecting', 'close', 'end']);
-
-/**
  * A GCRA store in Redis, shared by every instance that uses the same key: per key one string, the
  * TAT, under `<keyPrefix>gcra:<key>`. (The `gcra:` part keeps it apart from the sorted sets that
  * earlier versions kept under `<keyPrefix><key>`: during a rolling upgrade the two kinds of
@@ -192,13 +187,14 @@ export class RedisRateLimitStore implements RateLimitStore {
     if (arrival !== undefined && !(arrival.earliestMs >= 0 && arrival.earliestMs < Infinity)) {
       throw new RangeError('arrival.earliestMs must be a finite number ≥ 0');
     }
-    if (DOWN_STATES.has(this.#client.status)) {
+    // Refused at once rather than parked in ioredis's offline queue: an outage never holds callers.
+    if (REDIS_DOWN_STATES.has(this.#client.status)) {
       throw new Error(`Redis connection is ${this.#client.status}`);
     }
     // Rounded up: a pace a little slower than asked never exceeds the bound it was chosen for.
     const intervalUs = Math.ceil(rate.intervalMs * 1_000);
     const tatKey = `${this.keyPrefix}gcra:${key}`;
-    const reply = await this.withTimeout(
+    const reply = await answeredWithin(
       this.#client[COMMAND](
         tatKey,
         sameSlotKey(tatKey, ':widest'),
@@ -208,6 +204,7 @@ export class RedisRateLimitStore implements RateLimitStore {
         // Whole µs, rounded down: an earlier arrival time only holds this instance back more.
         arrival ? Math.floor(arrival.earliestMs * 1_000) : 0,
       ),
+      this.timeoutMs,
     );
     if (reply[0] === 1) return { granted: true };
     return { granted: false, retryAfterMs: Number(reply[1]) };
@@ -229,32 +226,6 @@ export class RedisRateLimitStore implements RateLimitStore {
     } else {
       this.#client.disconnect();
     }
-  }
-
-  /**
-   * Bounds a take even on a shared client configured to wait (ioredis defaults queue commands
-   * through 20 reconnections). A take that times out may still land; that only spends a unit.
-   */
-  private withTimeout<T>(promise: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      // After an event-loop stall the timer fires in the same turn as the socket's pending reply;
-      // setImmediate lets the poll phase read that reply first, so a stall is not a timeout.
-      const timer = setTimeout(
-        () =>
-          setImmediate(() => reject(new Error(`Redis did not answer within ${this.timeoutMs} ms`))),
-        this.timeoutMs,
-      );
-      promise.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
   }
 }
 

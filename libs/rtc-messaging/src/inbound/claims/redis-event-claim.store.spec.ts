@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import { Redis } from 'ioredis';
+import { TEST_REDIS_URL } from '../../../test/test-redis';
 import { RedisEventClaimStore } from './redis-event-claim.store';
 
 describe('RedisEventClaimStore (on the shared Redis, with a unique key prefix)', () => {
@@ -9,7 +10,7 @@ describe('RedisEventClaimStore (on the shared Redis, with a unique key prefix)',
   const prefix = `test:inbound-lib:${randomUUID()}:`;
 
   beforeAll(() => {
-    client = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+    client = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
     store = new RedisEventClaimStore({ client, keyPrefix: prefix });
   });
   afterAll(async () => {
