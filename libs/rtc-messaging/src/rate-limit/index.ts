@@ -1,5 +1,9 @@
-export { ArrivalHint, GcraRate, RateLimitStore, TakeResult } from './rate-limit-store.interface';
-export { bulkRateOf, paceFor } from './gcra';
+export {
+  assertTakeArguments,
+  RateLimitStore,
+  TakeResult,
+  UPSTREAM_WINDOW_MS,
+} from './rate-limit-store.interface';
 export { MemoryRateLimitStore, MemoryRateLimitStoreOptions } from './memory-rate-limit.store';
 export {
   DEFAULT_BUDGET_KEY_PREFIX,
@@ -10,9 +14,11 @@ export {
 } from './redis-rate-limit.store';
 export {
   AcquireOptions,
-  BudgetPriority,
+  BudgetPlace,
   BudgetStoreState,
   CALL_BUDGET_DEFAULTS,
   CallBudget,
   CallBudgetOptions,
 } from './call-budget';
+export { BudgetPriority } from './waiter-queue';
+export { ThrottleFeedback } from './throttle-feedback';
