@@ -1,8 +1,9 @@
 import { request } from 'node:http';
 import { V4Signer } from '../../signing';
-import { CountingTimes } from './counting-times';
+import { CountingTimes, windowRate } from './counting-times';
 import { EMULATOR_DEMO_CREDENTIALS } from './emulator.options';
 import { RtcOpenApiEmulator } from './rtc-openapi-emulator';
+import { SlidingWindowCounter } from './sliding-window-counter';
 
 function sendUnicast(url: string, at: Date): Promise<number> {
   const body = JSON.stringify({ AppId: 'app', From: 'bot', To: 'u', Binary: false, Message: 'hi' });
@@ -54,5 +55,35 @@ describe('CountingTimes', () => {
     } finally {
       await emulator.stop();
     }
+  });
+});
+
+describe('windowRate', () => {
+  it('is the limit for calls spaced exactly 1 s / limit apart', () => {
+    const times = Array.from({ length: 2_500 }, (_, i) => 1_000_000 + i * 2);
+    expect(windowRate(times, 500)).toBeCloseTo(500, 9);
+  });
+
+  it('is the limit, not 125%, for a pacer that sends whole windows at once', () => {
+    // 500 at t = 0, 1,000, 2,000, 3,000 and 4,000: first to last would say 2,499 / 4 s = 625/s.
+    const times = Array.from({ length: 2_500 }, (_, i) => Math.floor(i / 500) * 1_000);
+    expect(windowRate(times, 500)).toBe(500);
+  });
+
+  it('never exceeds the limit for what a sliding window admitted, whatever the arrivals', () => {
+    let seed = 42;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    for (let run = 0; run < 20; run++) {
+      const window = new SlidingWindowCounter(50, 1_000);
+      const admitted: number[] = [];
+      for (let t = 0; admitted.length < 400; t += random() * random() * 30) {
+        if (window.tryAcquire('app', t)) admitted.push(t);
+      }
+      expect(windowRate(admitted, 50)).toBeLessThanOrEqual(50);
+    }
+  });
+
+  it('is NaN without a call that has a limit-th successor', () => {
+    expect(windowRate([1, 2, 3], 3)).toBeNaN();
   });
 });

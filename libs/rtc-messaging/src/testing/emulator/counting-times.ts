@@ -34,3 +34,21 @@ export class CountingTimes {
     return { accepted: tidy(this.accepted), throttled: tidy(this.throttled) };
   }
 }
+
+/**
+ * The window rate of a run: `limit × 1,000` divided by the mean time in ms from each accepted
+ * call to the `limit`-th accepted after it, over every call that has one (`NaN` with `limit` calls
+ * or fewer). `times` are counting times (epoch ms, sorted).
+ *
+ * Its ceiling is exactly `limit`: a sliding window of `limit` per second admits the `limit`-th
+ * call after another no sooner than 1,000 ms after it, so every gap is at least 1,000 ms. Unlike
+ * "calls from first to last accepted", no shape of pacing can flatter it: a pacer that sends a
+ * whole window at once and then waits scores the limit, not 125%.
+ */
+export function windowRate(times: readonly number[], limit: number): number {
+  const pairs = times.length - limit;
+  if (pairs <= 0) return Number.NaN;
+  let gaps = 0;
+  for (let i = 0; i < pairs; i++) gaps += times[i + limit] - times[i];
+  return (limit * 1_000) / (gaps / pairs);
+}

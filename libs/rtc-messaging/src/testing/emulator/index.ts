@@ -11,7 +11,7 @@ export type {
 } from './rtc-openapi-emulator';
 export { EMULATOR_DEMO_CREDENTIALS, MAX_REQUEST_BODY_BYTES } from './emulator.options';
 export type { CountAt, RateLimitKey, RtcOpenApiEmulatorOptions } from './emulator.options';
-export { CountingTimes } from './counting-times';
+export { CountingTimes, windowRate } from './counting-times';
 export type { CountingTimesReport } from './counting-times';
 export type { EventLoopStall } from './event-loop-stalls';
 export type {
