@@ -67,6 +67,8 @@ interface Row {
   readonly lostInFirstSecond: number;
   readonly throttled: number;
   readonly throttledWhere: string;
+  /** `GET /` the emulator received over the whole run (warm-up included). */
+  readonly probes: number;
   readonly statuses: string;
 }
 
@@ -219,6 +221,7 @@ async function runScenario(instances: number): Promise<Row> {
       lostInFirstSecond: fill.lostInFirstSecond,
       throttled: final.throttled,
       throttledWhere: describeThrottles(fill.throttledAfterS),
+      probes: final.probes,
       statuses: [...byStatus].map(([status, n]) => `${status}×${n}`).join(' '),
     };
   } finally {
@@ -257,6 +260,7 @@ async function main(): Promise<void> {
     'first→last ÷ limit',
     '429s (emulator)',
     '429s at',
+    'GET / (run)',
     'answers',
   ];
   const cells = rows.map((r) => [
@@ -270,6 +274,7 @@ async function main(): Promise<void> {
     `${fixed((100 * r.firstToLast) / limit, 1)}%`,
     String(r.throttled),
     r.throttledWhere,
+    String(r.probes),
     r.statuses,
   ]);
   console.log(formatTable(header, cells));
@@ -279,7 +284,8 @@ async function main(): Promise<void> {
       'counted after it (its ceiling is the limit). first accepted = first request to first count; ' +
       'lost in 1st s = 1 - counted in the first second / limit. first→last = (200 answers - 1) / ' +
       "their span. 429s = what the emulator throttled (warm-up included), the module's retries " +
-      'included; 429s at = seconds after the first accepted call.',
+      'included; 429s at = seconds after the first accepted call. GET / (run) = probes the ' +
+      "emulator received over the run, warm-up included (the module's connection warm-ups).",
   );
   if (rows.some((r) => r.throttled > 0)) process.exitCode = 1;
 }
@@ -298,6 +304,7 @@ function medianOf(each: readonly Row[]): Row {
     lostInFirstSecond: median(each.map((r) => r.lostInFirstSecond)),
     throttled: each.reduce((sum, r) => sum + r.throttled, 0),
     throttledWhere: `in ${each.filter((r) => r.throttled > 0).length} of ${each.length} runs`,
+    probes: median(each.map((r) => r.probes)),
     statuses: `window ${share(rates[0])} to ${share(rates[rates.length - 1])}`,
   };
 }

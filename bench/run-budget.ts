@@ -222,7 +222,7 @@ async function main(): Promise<void> {
       console.log(
         `  ${scenario.name}: emulator received ${stats.received} (${warmup * scenario.instances} of them ` +
           `warm-up), accepted ${stats.accepted}, ` +
-          `throttled ${stats.throttled}; clients saw ${clientAccepted} accepted; ` +
+          `throttled ${stats.throttled}, GET / probes ${stats.probes}; clients saw ${clientAccepted} accepted; ` +
           `${outcome.logLines} log lines from the instances`,
       );
       if (outcome.logLines > 0) console.log(indent(outcome.firstLogLines));

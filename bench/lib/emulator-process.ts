@@ -16,6 +16,8 @@ export interface EmulatorStats {
   readonly accepted: number;
   /** Calls refused by the emulator's rate limit (not the module's connection warm-up probes). */
   readonly throttled: number;
+  /** `GET /` requests: the module's connection warm-ups (and any health probe). */
+  readonly probes: number;
   /** When the window counted each accepted call and each throttle; only with `recordTimes`. */
   readonly times?: CountingTimesReport;
 }

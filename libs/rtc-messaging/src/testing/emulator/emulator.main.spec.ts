@@ -120,7 +120,7 @@ describe('emulator.main as a process', () => {
     child.kill('SIGTERM');
     const stats = JSON.parse((await lines.next()).value as string);
     // The GET of / above is a probe, not a call; nothing was throttled.
-    expect(stats).toEqual({ stats: { received: 1, accepted: 1, throttled: 0 } });
+    expect(stats).toEqual({ stats: { received: 1, accepted: 1, throttled: 0, probes: 1 } });
     expect(await exited).toEqual([0, null]);
   }, 20_000);
 });

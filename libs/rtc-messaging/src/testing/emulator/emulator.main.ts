@@ -8,7 +8,8 @@ import { RtcOpenApiEmulator } from './rtc-openapi-emulator';
  *     node dist/…/testing/emulator/emulator.main.js --port 0 --rate-limit 500
  *
  * On start it prints one JSON line, `{"url":"http://127.0.0.1:PORT"}`; on SIGTERM or SIGINT it
- * stops, prints `{"stats":{"received":N,"accepted":M,"throttled":T}}` and exits 0.
+ * stops, prints `{"stats":{"received":N,"accepted":M,"throttled":T,"probes":P}}` and exits 0
+ * (`probes`: `GET /` requests, such as a client's connection warm-ups).
  *
  * Flags (environment variable in brackets; a flag wins):
  * - `--port N` [RTC_EMULATOR_PORT], default 0 (a free port)
@@ -175,6 +176,7 @@ export async function runEmulatorProcess(
         received: emulator.received,
         accepted: emulator.acceptedCount,
         throttled: emulator.throttled,
+        probes: emulator.probes,
       };
       process.stdout.write(`${JSON.stringify({ stats })}\n`, () => process.exit(0));
     });
