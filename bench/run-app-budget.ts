@@ -12,6 +12,7 @@
  */
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { EMULATOR_DEMO_CREDENTIALS } from '../libs/rtc-messaging/src/testing/emulator/emulator.options';
 import { forkTracked, installCleanup, OutputTail, stopChild } from './lib/child-processes';
@@ -69,6 +70,8 @@ interface Row {
   readonly throttledWhere: string;
   /** `GET /` the emulator received over the whole run (warm-up included). */
   readonly probes: number;
+  /** The machine's 1-minute load average as the run ended: the machine is shared. */
+  readonly load: number;
   readonly statuses: string;
 }
 
@@ -222,6 +225,7 @@ async function runScenario(instances: number): Promise<Row> {
       throttled: final.throttled,
       throttledWhere: describeThrottles(fill.throttledAfterS),
       probes: final.probes,
+      load: loadavg()[0],
       statuses: [...byStatus].map(([status, n]) => `${status}×${n}`).join(' '),
     };
   } finally {
@@ -261,6 +265,7 @@ async function main(): Promise<void> {
     '429s (emulator)',
     '429s at',
     'GET / (run)',
+    'load 1 min',
     'answers',
   ];
   const cells = rows.map((r) => [
@@ -275,6 +280,7 @@ async function main(): Promise<void> {
     String(r.throttled),
     r.throttledWhere,
     String(r.probes),
+    fixed(r.load, 1),
     r.statuses,
   ]);
   console.log(formatTable(header, cells));
@@ -305,6 +311,7 @@ function medianOf(each: readonly Row[]): Row {
     throttled: each.reduce((sum, r) => sum + r.throttled, 0),
     throttledWhere: `in ${each.filter((r) => r.throttled > 0).length} of ${each.length} runs`,
     probes: median(each.map((r) => r.probes)),
+    load: median(each.map((r) => r.load)),
     statuses: `window ${share(rates[0])} to ${share(rates[rates.length - 1])}`,
   };
 }
