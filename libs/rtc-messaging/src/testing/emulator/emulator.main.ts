@@ -1,3 +1,4 @@
+import { CountingTimes } from './counting-times';
 import { RtcOpenApiEmulatorOptions } from './emulator.options';
 import { RtcOpenApiEmulator } from './rtc-openapi-emulator';
 
@@ -7,7 +8,8 @@ import { RtcOpenApiEmulator } from './rtc-openapi-emulator';
  *     node dist/…/testing/emulator/emulator.main.js --port 0 --rate-limit 500
  *
  * On start it prints one JSON line, `{"url":"http://127.0.0.1:PORT"}`; on SIGTERM or SIGINT it
- * stops, prints `{"stats":{"received":N,"accepted":M,"throttled":T}}` and exits 0.
+ * stops, prints `{"stats":{"received":N,"accepted":M,"throttled":T,"probes":P}}` and exits 0
+ * (`probes`: `GET /` requests, such as a client's connection warm-ups).
  *
  * Flags (environment variable in brackets; a flag wins):
  * - `--port N` [RTC_EMULATOR_PORT], default 0 (a free port)
@@ -22,6 +24,13 @@ import { RtcOpenApiEmulator } from './rtc-openapi-emulator';
  *   separate process, so keeping them would only grow its memory during a long run
  * - `--jitter-ms N` [RTC_EMULATOR_JITTER_MS], one-way jitter: each request waits a random 0 to N
  *   ms before the emulator (and its rate window) sees it; default 0
+ * - `--count-at receipt|answer` [RTC_EMULATOR_COUNT_AT]: where the rate window counts a call
+ * - `--processing-us N` [RTC_EMULATOR_PROCESSING_US]: CPU burnt per call before its answer
+ * - `--stall-every-ms N --stall-ms M` [RTC_EMULATOR_STALL_EVERY_MS, RTC_EMULATOR_STALL_MS]: the
+ *   emulator's event loop blocks for M ms every N ms
+ * - `--record-times true` [RTC_EMULATOR_RECORD_TIMES]: on SIGTERM, before the stats, also print
+ *   `{"times":{"accepted":[…],"throttled":[…]}}`, when the window counted each accepted call and
+ *   throttled each refused one (epoch ms), for benchmarks that measure the window's fill
  */
 
 const FLAGS: Readonly<Record<string, string>> = {
@@ -35,7 +44,18 @@ const FLAGS: Readonly<Record<string, string>> = {
   'secret-access-key': 'RTC_EMULATOR_SECRET_ACCESS_KEY',
   'record-limit': 'RTC_EMULATOR_RECORD_LIMIT',
   'jitter-ms': 'RTC_EMULATOR_JITTER_MS',
+  'count-at': 'RTC_EMULATOR_COUNT_AT',
+  'processing-us': 'RTC_EMULATOR_PROCESSING_US',
+  'stall-every-ms': 'RTC_EMULATOR_STALL_EVERY_MS',
+  'stall-ms': 'RTC_EMULATOR_STALL_MS',
+  'record-times': 'RTC_EMULATOR_RECORD_TIMES',
 };
+
+/** What the flags configure: the emulator, and what the process prints on SIGTERM. */
+export interface EmulatorProcessOptions extends RtcOpenApiEmulatorOptions {
+  /** Print the counting times (see `--record-times`). */
+  readonly recordTimes?: boolean;
+}
 
 function integer(flag: string, value: string): number {
   const n = Number(value);
@@ -52,7 +72,7 @@ function integer(flag: string, value: string): number {
 export function parseEmulatorArgs(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>> = {},
-): RtcOpenApiEmulatorOptions {
+): EmulatorProcessOptions {
   const values = new Map<string, string[]>();
   for (const [flag, name] of Object.entries(FLAGS)) {
     const fromEnv = env[name];
@@ -73,7 +93,7 @@ export function parseEmulatorArgs(
 
   const last = (flag: string): string | undefined => values.get(flag)?.at(-1);
   const options: {
-    -readonly [K in keyof RtcOpenApiEmulatorOptions]: RtcOpenApiEmulatorOptions[K];
+    -readonly [K in keyof EmulatorProcessOptions]: EmulatorProcessOptions[K];
   } = { recordLimit: 0 };
   const port = last('port');
   if (port !== undefined) options.port = integer('port', port);
@@ -90,6 +110,28 @@ export function parseEmulatorArgs(
   }
   const jitter = last('jitter-ms');
   if (jitter !== undefined) options.arrivalJitterMs = integer('jitter-ms', jitter);
+  const countAt = last('count-at');
+  if (countAt !== undefined) {
+    if (countAt !== 'receipt' && countAt !== 'answer') {
+      throw new TypeError(`--count-at must be receipt or answer, got "${countAt}"`);
+    }
+    options.countAt = countAt;
+  }
+  for (const [flag, field] of [
+    ['processing-us', 'processingUs'],
+    ['stall-every-ms', 'stallEveryMs'],
+    ['stall-ms', 'stallMs'],
+  ] as const) {
+    const value = last(flag);
+    if (value !== undefined) options[field] = integer(flag, value);
+  }
+  const recordTimes = last('record-times');
+  if (recordTimes !== undefined) {
+    if (recordTimes !== 'true' && recordTimes !== 'false') {
+      throw new TypeError(`--record-times must be true or false, got "${recordTimes}"`);
+    }
+    options.recordTimes = recordTimes === 'true';
+  }
   const region = last('region');
   if (region !== undefined) options.region = region;
   const appIds = values.get('app-id');
@@ -117,7 +159,9 @@ export async function runEmulatorProcess(
   argv: readonly string[] = process.argv.slice(2),
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<RtcOpenApiEmulator> {
-  const emulator = new RtcOpenApiEmulator(parseEmulatorArgs(argv, env));
+  const { recordTimes, ...options } = parseEmulatorArgs(argv, env);
+  const emulator = new RtcOpenApiEmulator(options);
+  const times = recordTimes ? new CountingTimes(emulator) : undefined;
   const url = await emulator.start();
   process.stdout.write(`${JSON.stringify({ url })}\n`);
 
@@ -127,10 +171,12 @@ export async function runEmulatorProcess(
     if (stopping) process.exit(1);
     stopping = true;
     void emulator.stop().then(() => {
+      if (times) process.stdout.write(`${JSON.stringify({ times: times.report() })}\n`);
       const stats = {
         received: emulator.received,
         accepted: emulator.acceptedCount,
         throttled: emulator.throttled,
+        probes: emulator.probes,
       };
       process.stdout.write(`${JSON.stringify({ stats })}\n`, () => process.exit(0));
     });
