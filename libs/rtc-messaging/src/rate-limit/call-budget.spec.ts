@@ -114,6 +114,23 @@ describe('CallBudget', () => {
     expect(next).toEqual({ settled: true });
   });
 
+  it('tries a release the store failed again, so the place frees a window after it gets through', async () => {
+    const store = new FlakyStore(memory);
+    const b = budget(store, { perSecond: 1, maxWaitMs: 10_000 });
+    const place = await b.acquire('app');
+    store.failing = true;
+    b.release(place);
+    await jest.advanceTimersByTimeAsync(50);
+    store.failing = false;
+    // The retry, 100 ms after the failure, gets through: the place frees at t=1,100.
+    const next = track(b.acquire('app'));
+    await jest.advanceTimersByTimeAsync(1_049);
+    expect(next.settled).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(next).toEqual({ settled: true });
+    expect(store.releases).toEqual([place.id, place.id]);
+  });
+
   it('releases a place granted to nobody (its caller gave up meanwhile)', async () => {
     const store = new FlakyStore(memory);
     const b = budget(store, { perSecond: 2 });

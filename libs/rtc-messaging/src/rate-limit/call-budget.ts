@@ -55,6 +55,14 @@ const STORE_ANSWER_GRACE_MS = 1_000;
  */
 const BULK_CATCH_UP = 10;
 
+/**
+ * When a release the store failed (a Redis blip) is tried again, in ms after each failure. A
+ * release that never gets through holds its place for the call's whole timeout and more, a
+ * place lost for seconds per failed release; a retry is dated later, which only holds the place
+ * a little longer.
+ */
+const RELEASE_RETRIES_MS = [100, 400];
+
 /** How soon bulk callers ask a store that failed (or hung) again, in ms. */
 const STORE_RETRY_MS = 1_000;
 
@@ -215,7 +223,8 @@ export class CallBudget implements OnApplicationShutdown {
   /**
    * The call of `place` ended (answered, failed, or given up on): its place is held one window
    * more, then frees. `throttled`: the upstream answered 429, which lowers the key's limit (see
-   * `ThrottleFeedback`). A release the store fails to record leaves the place held until its hold
+   * `ThrottleFeedback`). A release the store fails to record is tried again (see
+   * `RELEASE_RETRIES_MS`); one that never gets through leaves the place held until its hold
    * passes: later than needed, never earlier.
    */
   release(place: BudgetPlace, throttled = false): void {
@@ -224,7 +233,7 @@ export class CallBudget implements OnApplicationShutdown {
       if (!feedback) this.feedback.set(place.key, (feedback = new ThrottleFeedback(this.limit)));
       feedback.throttled(this.now());
     }
-    const released = this.store.release(place.key, place.id).catch(() => undefined);
+    const released = this.releaseWithRetries(place);
     this.releasing.add(released);
     void released.finally(() => this.releasing.delete(released));
   }
@@ -275,6 +284,20 @@ export class CallBudget implements OnApplicationShutdown {
   /** Closes the budget when the application shuts down (after the dispatcher's drain). */
   onApplicationShutdown(): Promise<void> {
     return this.close();
+  }
+
+  /** Releases `place`, again after each failure but the last; never rejects. */
+  private async releaseWithRetries(place: BudgetPlace): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.store.release(place.key, place.id);
+      } catch {
+        // Later is safe (the place is then held until later); closed, nobody takes places.
+        const delay = RELEASE_RETRIES_MS[attempt];
+        if (delay === undefined || this.closed) return;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 
   private stateOf(key: string): KeyState {
