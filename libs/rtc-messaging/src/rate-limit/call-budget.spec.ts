@@ -75,7 +75,10 @@ describe('CallBudget', () => {
   });
 
   afterEach(async () => {
-    await Promise.all(budgets.splice(0).map((b) => b.close()));
+    // Closing waits (a second at most) for releases still being tried again.
+    const closing = Promise.all(budgets.splice(0).map((b) => b.close()));
+    await jest.advanceTimersByTimeAsync(1_000);
+    await closing;
     jest.useRealTimers();
   });
 
@@ -129,6 +132,24 @@ describe('CallBudget', () => {
     await jest.advanceTimersByTimeAsync(1);
     expect(next).toEqual({ settled: true });
     expect(store.releases).toEqual([place.id, place.id]);
+  });
+
+  it('releases the place of a take that failed, in case it landed (a Redis timeout)', async () => {
+    // The store takes the place, then reports a timeout, as Redis may when it answers late.
+    const store: RateLimitStore = {
+      tryTake: async (key, id, limit, holdMs) => {
+        await memory.tryTake(key, id, limit, holdMs);
+        throw new Error('Redis did not answer within 250 ms');
+      },
+      release: (key, id) => memory.release(key, id),
+    };
+    const b = budget(store, { perSecond: 1 });
+    await expect(b.acquire('app')).rejects.toBeInstanceOf(RtcBudgetUnavailableError);
+    // Held a window from the failure, not for the whole hold (the call timeout and more).
+    await jest.advanceTimersByTimeAsync(999);
+    expect(memory.held('app')).toBe(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(memory.held('app')).toBe(0);
   });
 
   it('releases a place granted to nobody (its caller gave up meanwhile)', async () => {

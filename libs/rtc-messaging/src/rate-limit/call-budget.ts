@@ -382,6 +382,9 @@ export class CallBudget implements OnApplicationShutdown {
         }
       },
       (error: unknown) => {
+        // A take that timed out may still have landed: its place would be held, unused, for
+        // the whole hold. Released, it frees a window from now (a no-op if it never landed).
+        this.release({ key, id });
         if (generation !== state.generation) return;
         if (!bulk) state.interactiveTakes--;
         this.onStoreError(key, state, error);

@@ -86,6 +86,8 @@ export class FallbackRateLimitStore implements RateLimitStore {
     try {
       result = await this.shared.tryTake(key, id, Math.max(0, limit - unknown), holdMs, bulk);
     } catch (error) {
+      // It may have landed (a timeout): released there too, it does not stay held unused.
+      this.sharedPlaces.add(id);
       this.switchTo('local', error);
       return this.takeLocally(key, id, limit, holdMs, bulk);
     }
