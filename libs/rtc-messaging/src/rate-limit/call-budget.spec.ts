@@ -3,7 +3,8 @@ import { RtcConfigurationError } from '../errors/rtc-configuration.error';
 import { RtcRateLimitedError } from '../errors/rtc-rate-limited.error';
 import { BudgetStoreState, CallBudget, CallBudgetOptions } from './call-budget';
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
-import { RateLimitStore, TakeResult } from './rate-limit-store.interface';
+import { RateLimitStore, ReleaseOptions, TakeResult } from './rate-limit-store.interface';
+import { DATING_SLACK_MS, DRIFT_ALLOWANCE } from './release-dating';
 import { seededRandom } from '../../test/time-windows';
 import { SlidingWindowCounter } from '../testing/emulator/sliding-window-counter';
 
@@ -132,6 +133,38 @@ describe('CallBudget', () => {
     await jest.advanceTimersByTimeAsync(1);
     expect(next).toEqual({ settled: true });
     expect(store.releases).toEqual([place.id, place.id]);
+  });
+
+  it('dates a release from its take: the store’s time of it plus the span until the answer was seen', async () => {
+    // A store that dates releases from its takes, as Redis does: its clock is far from ours.
+    const releases: Array<{ id: string; options?: ReleaseOptions }> = [];
+    let fail = false;
+    const store: RateLimitStore = {
+      tryTake: async (key, id, limit, holdMs) => {
+        const result = await memory.tryTake(key, id, limit, holdMs);
+        return result.granted ? { granted: true, takenAt: 7e12 + Date.now() } : result;
+      },
+      release: async (key, id, options) => {
+        releases.push({ id, options });
+        if (fail) throw new Error('Redis did not answer within 250 ms');
+        return memory.release(key, id);
+      },
+    };
+    const b = budget(store, { perSecond: 2 });
+    await jest.advanceTimersByTimeAsync(100);
+    const place = await b.acquire('app');
+    await jest.advanceTimersByTimeAsync(400); // the call's round trip
+    fail = true;
+    b.release(place);
+    await jest.advanceTimersByTimeAsync(600);
+    const dated = 7e12 + 100 + 400 + DATING_SLACK_MS + 400 * DRIFT_ALLOWANCE;
+    // Every try carries the dating of the moment the answer was seen; the retries may only bring
+    // the hold earlier (the first try may have landed).
+    expect(releases).toEqual([
+      { id: place.id, options: { answeredBy: dated, onlyEarlier: false } },
+      { id: place.id, options: { answeredBy: dated, onlyEarlier: true } },
+      { id: place.id, options: { answeredBy: dated, onlyEarlier: true } },
+    ]);
   });
 
   it('releases the place of a take that failed, in case it landed (a Redis timeout)', async () => {

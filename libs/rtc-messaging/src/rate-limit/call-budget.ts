@@ -11,6 +11,7 @@ import {
 } from './call-budget.options';
 import { FallbackRateLimitStore } from './fallback-rate-limit.store';
 import { RateLimitStore, TakeResult, UPSTREAM_WINDOW_MS } from './rate-limit-store.interface';
+import { answeredBy } from './release-dating';
 import { ThrottleFeedback } from './throttle-feedback';
 import { WaiterQueue } from './waiter-queue';
 
@@ -23,6 +24,10 @@ export type BudgetStoreState = 'shared' | 'local' | 'unavailable';
 export interface BudgetPlace {
   readonly key: string;
   readonly id: string;
+  /** The store's time of the take (`TakeResult.takenAt`), when it dates releases from it. */
+  readonly takenAt?: number;
+  /** The budget's monotonic time when the take was sent to the store. */
+  readonly sentAt?: number;
 }
 
 /**
@@ -228,12 +233,18 @@ export class CallBudget implements OnApplicationShutdown {
    * passes: later than needed, never earlier.
    */
   release(place: BudgetPlace, throttled = false): void {
+    const now = this.now();
     if (throttled) {
       let feedback = this.feedback.get(place.key);
       if (!feedback) this.feedback.set(place.key, (feedback = new ThrottleFeedback(this.limit)));
-      feedback.throttled(this.now());
+      feedback.throttled(now);
     }
-    const released = this.releaseWithRetries(place);
+    // Dated now, when the answer is seen, not when the release reaches the store (see
+    // `release-dating.ts`): every try of it carries the same dating.
+    const { takenAt, sentAt } = place;
+    const dating =
+      takenAt === undefined || sentAt === undefined ? undefined : answeredBy(takenAt, sentAt, now);
+    const released = this.releaseWithRetries(place, dating);
     this.releasing.add(released);
     void released.finally(() => this.releasing.delete(released));
   }
@@ -287,10 +298,14 @@ export class CallBudget implements OnApplicationShutdown {
   }
 
   /** Releases `place`, again after each failure but the last; never rejects. */
-  private async releaseWithRetries(place: BudgetPlace): Promise<void> {
+  private async releaseWithRetries(place: BudgetPlace, dating?: number): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.store.release(place.key, place.id);
+        // A retry only brings the hold earlier: the failed try may have landed after all.
+        return await this.store.release(place.key, place.id, {
+          answeredBy: dating,
+          onlyEarlier: attempt > 0,
+        });
       } catch {
         // Later is safe (the place is then held until later); closed, nobody takes places.
         const delay = RELEASE_RETRIES_MS[attempt];
@@ -371,11 +386,14 @@ export class CallBudget implements OnApplicationShutdown {
     }
     const id = this.newId();
     const generation = state.generation;
+    // When the take leaves, for dating its release (see `release-dating.ts`): `now` was read
+    // before this take, in the same turn.
+    const sentAt = now;
     this.store.tryTake(key, id, limit, this.holdMs, bulk).then(
       (result) => {
         if (generation === state.generation && !this.closed) {
           if (!bulk) state.interactiveTakes--;
-          this.onTaken(key, state, bulk, id, result);
+          this.onTaken(key, state, bulk, { key, id, sentAt }, result);
         } else if (result.granted) {
           // Given up on, or closed meanwhile: nobody will use the place.
           this.release({ key, id });
@@ -392,7 +410,13 @@ export class CallBudget implements OnApplicationShutdown {
     );
   }
 
-  private onTaken(key: string, state: KeyState, bulk: boolean, id: string, result: TakeResult) {
+  private onTaken(
+    key: string,
+    state: KeyState,
+    bulk: boolean,
+    place: BudgetPlace,
+    result: TakeResult,
+  ): void {
     state.takesInFlight--;
     const now = this.now();
     state.lastStoreActivity = now;
@@ -401,7 +425,8 @@ export class CallBudget implements OnApplicationShutdown {
       state.window = Math.min(MAX_TAKES_IN_FLIGHT, state.window + 1);
       // A place is not tied to the caller whose turn started the take: the first caller gets it,
       // which keeps the order even when a caller in between was aborted.
-      if (!state.waiters.grantFirst({ key, id })) this.release({ key, id });
+      const granted = result.takenAt === undefined ? place : { ...place, takenAt: result.takenAt };
+      if (!state.waiters.grantFirst(granted)) this.release(granted);
     } else {
       state.window = 1;
       // The store's answer drives the key's timer: no place frees earlier.

@@ -1,5 +1,5 @@
 import { MemoryRateLimitStore, refusal } from './memory-rate-limit.store';
-import { RateLimitStore, TakeResult } from './rate-limit-store.interface';
+import { RateLimitStore, ReleaseOptions, TakeResult } from './rate-limit-store.interface';
 
 /** Which store decides: the shared one, or this instance's memory while the shared one fails. */
 export type FallbackState = 'shared' | 'local';
@@ -102,9 +102,13 @@ export class FallbackRateLimitStore implements RateLimitStore {
       : result;
   }
 
-  async release(key: string, id: string): Promise<void> {
+  /**
+   * A dating (`options.answeredBy`) is always by the shared store's clock: only a place the shared
+   * store granted returns a `takenAt` to date from. The memory stores date by their own clock.
+   */
+  async release(key: string, id: string, options?: ReleaseOptions): Promise<void> {
     await Promise.all([this.mine.release(key, id), this.localOnly.release(key, id)]);
-    if (this.sharedPlaces.delete(id)) await this.shared.release(key, id);
+    if (this.sharedPlaces.delete(id)) await this.shared.release(key, id, options);
   }
 
   /** Closes the local stores; the shared store belongs to whoever made it. */

@@ -1,6 +1,7 @@
 export {
   assertTakeArguments,
   RateLimitStore,
+  ReleaseOptions,
   TakeResult,
   UPSTREAM_WINDOW_MS,
 } from './rate-limit-store.interface';
