@@ -1,7 +1,8 @@
 import { RtcBudgetUnavailableError } from '../errors/rtc-budget-unavailable.error';
 import { RtcConfigurationError } from '../errors/rtc-configuration.error';
 import { RtcRateLimitedError } from '../errors/rtc-rate-limited.error';
-import { BudgetStoreState, CallBudget, CallBudgetOptions } from './call-budget';
+import { CallBudget, CallBudgetOptions } from './call-budget';
+import { BudgetStoreState } from './store-health';
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
 import { RateLimitStore, ReleaseOptions, TakeResult } from './rate-limit-store.interface';
 import { DATING_SLACK_MS, DRIFT_ALLOWANCE } from './release-dating';

@@ -13,13 +13,8 @@ export {
   RedisRateLimitStore,
   RedisRateLimitStoreOptions,
 } from './redis-rate-limit.store';
-export {
-  AcquireOptions,
-  BudgetPlace,
-  BudgetStoreState,
-  CALL_BUDGET_DEFAULTS,
-  CallBudget,
-  CallBudgetOptions,
-} from './call-budget';
+export { AcquireOptions, CALL_BUDGET_DEFAULTS, CallBudget, CallBudgetOptions } from './call-budget';
+export { BudgetPlace } from './key-takes';
+export { BudgetStoreState } from './store-health';
 export { BudgetPriority } from './waiter-queue';
 export { ThrottleFeedback } from './throttle-feedback';
