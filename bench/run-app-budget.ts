@@ -3,13 +3,16 @@
  * emulator (rate limit on) and each app instance (`dist/src/main.js`, with the environment a
  * deployment gives it) run in their own processes; this process is the HTTP load: `--total`
  * `POST /v1/messages/unicast` at `--concurrency`, spread over the instances. Several instances
- * share their budget through Redis. It reports the calls/s the emulator accepted, as a share of
- * its limit, and every throttled answer; with `--runs` above 1, each run and their median (a
- * burst of a few seconds on a shared machine varies by a point or two from run to run). See
+ * share their budget through Redis. It reports the window rate the emulator's window saw (see
+ * lib/window-rate.ts), as a share of its limit, how soon the burst got going, and every
+ * throttled answer and when it came; with `--runs` above 1, each run and their median (a burst
+ * of a few seconds on a shared machine varies by a point or two from run to run). The upstream
+ * model (where the window counts, processing cost, stalls, jitter) comes from flags. See
  * bench/README.md.
  */
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { EMULATOR_DEMO_CREDENTIALS } from '../libs/rtc-messaging/src/testing/emulator/emulator.options';
 import { forkTracked, installCleanup, OutputTail, stopChild } from './lib/child-processes';
@@ -24,6 +27,8 @@ import {
   positiveInt,
   readFlags,
 } from './lib/stats';
+import { describeUpstream, UPSTREAM_FLAGS, upstreamModel } from './lib/upstream-model';
+import { describeThrottles, windowFill } from './lib/window-rate';
 import { MESSAGE } from './lib/workload';
 
 /** The demo app as `nest build` leaves it. */
@@ -40,6 +45,7 @@ const flags = readFlags(process.argv.slice(2), {
   jitter: { env: 'BENCH_APP_JITTER', default: '0' },
   redis: { env: 'BENCH_REDIS_URL', default: 'redis://127.0.0.1:6379' },
   markdown: { env: 'BENCH_MARKDOWN', default: 'false' },
+  ...UPSTREAM_FLAGS,
 });
 const limit = positiveInt('limit', flags.limit);
 const total = positiveInt('total', flags.total);
@@ -48,14 +54,24 @@ const warmup = positiveInt('warmup', flags.warmup, 0);
 const runs = positiveInt('runs', flags.runs);
 const jitterMs = positiveInt('jitter', flags.jitter, 0);
 const instanceCounts = flags.instances.split(',').map((n) => positiveInt('instances', n));
+const upstream = upstreamModel(flags, jitterMs);
 
 interface Row {
   readonly instances: number;
   readonly run: string;
   readonly accepted: number;
-  readonly spanS: number;
-  readonly callsPerSecond: number;
+  /** The window rate, calls/s (lib/window-rate.ts). */
+  readonly windowRate: number;
+  /** (accepted − 1) ÷ first-to-last answer, as the load generator saw them: the older measure. */
+  readonly firstToLast: number;
+  readonly firstAcceptedMs: number;
+  readonly lostInFirstSecond: number;
   readonly throttled: number;
+  readonly throttledWhere: string;
+  /** `GET /` the emulator received over the whole run (warm-up included). */
+  readonly probes: number;
+  /** The machine's 1-minute load average as the run ended: the machine is shared. */
+  readonly load: number;
   readonly statuses: string;
 }
 
@@ -130,7 +146,7 @@ async function load(agent: Agent, ports: readonly number[], count: number, lanes
 }
 
 async function runScenario(instances: number): Promise<Row> {
-  const emulator = await EmulatorProcess.start(limit, { jitterMs });
+  const emulator = await EmulatorProcess.start(limit, { upstream, recordTimes: true });
   // An AppId of its own: a budget key (and an emulator window) no earlier run shares.
   const appId = `bench_${Date.now().toString(36)}_${process.pid}`;
   const children: ReturnType<typeof forkTracked>[] = [];
@@ -181,6 +197,7 @@ async function runScenario(instances: number): Promise<Row> {
     await load(agent, ports, warmup, Math.min(concurrency, 32)).catch(withOutput);
     await new Promise((resolve) => setTimeout(resolve, 2_500));
 
+    const firstRequestAt = performance.timeOrigin + performance.now();
     const answers = await load(agent, ports, total, concurrency).catch(withOutput);
     const ok = answers
       .filter((a) => a.status === 200)
@@ -191,13 +208,24 @@ async function runScenario(instances: number): Promise<Row> {
     for (const { status } of answers) byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
     const final = await emulator.stop();
     stats = final;
+    const fill = windowFill(
+      final.times?.accepted ?? [],
+      final.times?.throttled ?? [],
+      firstRequestAt,
+      limit,
+    );
     return {
       instances,
       run: '',
       accepted: ok.length,
-      spanS,
-      callsPerSecond: (ok.length - 1) / spanS,
+      windowRate: fill.windowRate,
+      firstToLast: (ok.length - 1) / spanS,
+      firstAcceptedMs: fill.firstAcceptedMs,
+      lostInFirstSecond: fill.lostInFirstSecond,
       throttled: final.throttled,
+      throttledWhere: describeThrottles(fill.throttledAfterS),
+      probes: final.probes,
+      load: loadavg()[0],
       statuses: [...byStatus].map(([status, n]) => `${status}×${n}`).join(' '),
     };
   } finally {
@@ -213,8 +241,8 @@ async function main(): Promise<void> {
   console.log(describeMachine());
   console.log(
     `\n${total.toLocaleString('en-US')} POST /v1/messages/unicast through the demo app at concurrency ` +
-      `${concurrency}, after ${warmup} warm-up requests and a 2.5 s pause; emulator limited to ${limit}/s` +
-      `${jitterMs ? `, one-way jitter 0 to ${jitterMs} ms` : ''}; several instances share Redis.\n`,
+      `${concurrency}, after ${warmup} warm-up requests and a 2.5 s pause; emulator limited to ${limit}/s, ` +
+      `${describeUpstream(upstream)}; several instances share Redis.\n`,
   );
   const rows: Row[] = [];
   for (const instances of instanceCounts) {
@@ -229,43 +257,62 @@ async function main(): Promise<void> {
     'instances',
     'run',
     'accepted',
-    'span s',
-    'calls/s',
+    'window calls/s',
     '÷ limit',
+    'first accepted ms',
+    'lost in 1st s',
+    'first→last ÷ limit',
     '429s (emulator)',
+    '429s at',
+    'GET / (run)',
+    'load 1 min',
     'answers',
   ];
   const cells = rows.map((r) => [
     String(r.instances),
     r.run,
     r.accepted.toLocaleString('en-US'),
-    fixed(r.spanS, 2),
-    fixed(r.callsPerSecond, 1),
-    `${fixed((100 * r.callsPerSecond) / limit, 1)}%`,
+    fixed(r.windowRate, 1),
+    `${fixed((100 * r.windowRate) / limit, 1)}%`,
+    fixed(r.firstAcceptedMs, 1),
+    `${fixed(100 * r.lostInFirstSecond, 1)}%`,
+    `${fixed((100 * r.firstToLast) / limit, 1)}%`,
     String(r.throttled),
+    r.throttledWhere,
+    String(r.probes),
+    fixed(r.load, 1),
     r.statuses,
   ]);
   console.log(formatTable(header, cells));
   if (flags.markdown === 'true') console.log(`\n${formatMarkdownTable(header, cells)}`);
   console.log(
-    '\ncalls/s = (accepted - 1) / span, span = first to last 200 as the load generator saw them. ' +
-      "429s = what the emulator throttled (warm-up included), the module's retries included.",
+    '\nwindow calls/s = limit x 1,000 / mean ms from each call the emulator counted to the limit-th ' +
+      'counted after it (its ceiling is the limit). first accepted = first request to first count; ' +
+      'lost in 1st s = 1 - counted in the first second / limit. first→last = (200 answers - 1) / ' +
+      "their span. 429s = what the emulator throttled (warm-up included), the module's retries " +
+      'included; 429s at = seconds after the first accepted call. GET / (run) = probes the ' +
+      "emulator received over the run, warm-up included (the module's connection warm-ups).",
   );
   if (rows.some((r) => r.throttled > 0)) process.exitCode = 1;
 }
 
 /** The median of several runs' figures (each column on its own), throttled answers summed. */
 function medianOf(each: readonly Row[]): Row {
-  const rates = each.map((r) => r.callsPerSecond).sort((a, b) => a - b);
+  const rates = each.map((r) => r.windowRate).sort((a, b) => a - b);
   const share = (v: number) => `${fixed((100 * v) / limit, 1)}%`;
   return {
     instances: each[0].instances,
     run: 'median',
     accepted: median(each.map((r) => r.accepted)),
-    spanS: median(each.map((r) => r.spanS)),
-    callsPerSecond: median(rates),
+    windowRate: median(rates),
+    firstToLast: median(each.map((r) => r.firstToLast)),
+    firstAcceptedMs: median(each.map((r) => r.firstAcceptedMs)),
+    lostInFirstSecond: median(each.map((r) => r.lostInFirstSecond)),
     throttled: each.reduce((sum, r) => sum + r.throttled, 0),
-    statuses: `range ${share(rates[0])} to ${share(rates[rates.length - 1])}`,
+    throttledWhere: `in ${each.filter((r) => r.throttled > 0).length} of ${each.length} runs`,
+    probes: median(each.map((r) => r.probes)),
+    load: median(each.map((r) => r.load)),
+    statuses: `window ${share(rates[0])} to ${share(rates[rates.length - 1])}`,
   };
 }
 

@@ -7,8 +7,7 @@
  */
 import { NestFactory } from '@nestjs/core';
 import { RTC_CALL_BUDGET } from '../libs/rtc-messaging/src/rtc-messaging.constants';
-import type { AcquireOptions } from '../libs/rtc-messaging/src/rate-limit/call-budget';
-import type { MessagingBudget } from '../libs/rtc-messaging/src/rate-limit/messaging-budget';
+import type { AcquireOptions, CallBudget } from '../libs/rtc-messaging/src/rate-limit/call-budget';
 import { RtcMessagingModule, UnicastService } from '../libs/rtc-messaging/src';
 import { EMULATOR_DEMO_CREDENTIALS } from '../libs/rtc-messaging/src/testing/emulator/emulator.options';
 import { installCleanup } from './lib/child-processes';
@@ -44,15 +43,15 @@ async function main(): Promise<void> {
   const unicast = app.get(UnicastService);
 
   // The budget wait of each single send, measured where it happens: around `acquire`.
-  const budget = app.get<MessagingBudget>(RTC_CALL_BUDGET);
+  const budget = app.get<CallBudget>(RTC_CALL_BUDGET);
   const acquire = budget.acquire.bind(budget);
   const singleWaits: number[] = [];
-  budget.acquire = async (appId: string, options?: AcquireOptions) => {
-    if (options?.priority === 'bulk') return acquire(appId, options);
+  budget.acquire = async (key: string, options?: AcquireOptions) => {
+    if (options?.priority === 'bulk') return acquire(key, options);
     const started = performance.now();
-    const grantAgeMs = await acquire(appId, options);
+    const place = await acquire(key, options);
     singleWaits.push(performance.now() - started);
-    return grantAgeMs;
+    return place;
   };
 
   const started = performance.now();

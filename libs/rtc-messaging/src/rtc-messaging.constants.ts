@@ -9,5 +9,5 @@ export const RTC_MESSAGING_OPTIONS = Symbol('RTC_MESSAGING_OPTIONS');
  */
 export const RTC_HTTP_SERVICE = Symbol('RTC_HTTP_SERVICE');
 
-/** Injection token of the shared per-AppId `CallBudget` (`null` with `rateLimit: false`). */
+/** Injection token of the module's `CallBudget`, keyed per AppId (`null` with `rateLimit: false`). */
 export const RTC_CALL_BUDGET = Symbol('RTC_CALL_BUDGET');

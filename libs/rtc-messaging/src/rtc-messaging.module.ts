@@ -21,8 +21,7 @@ import { CredentialsProvider } from './signing';
 import { SealedModuleOptions, sealOptionsOf, unsealOptions } from './sealed-module-options';
 import { RtcOpenApiClient, rtcHttpServiceProvider } from './transport';
 import { RtcDispatcher } from './dispatch/rtc-dispatcher';
-import { ConnectionWarmer } from './dispatch/connection-warmer';
-import { messagingBudgetProvider } from './rate-limit/messaging-budget';
+import { callBudgetProvider } from './rate-limit/call-budget.provider';
 import { RoomMessagingService } from './room';
 import { UnicastService } from './unicast';
 import { RTC_TOKEN_CLOCK, RtcTokenService, SystemTokenClock } from './token-service';
@@ -72,10 +71,9 @@ const CREDENTIALS_RETRY_BACKOFF = { baseDelayMs: 1_000, maxDelayMs: 60_000 };
         }),
     },
     rtcHttpServiceProvider,
-    messagingBudgetProvider,
+    callBudgetProvider,
     RtcOpenApiClient,
     RtcDispatcher,
-    ConnectionWarmer,
     UnicastService,
     RoomMessagingService,
     // A provider, so a test can set the time: `.overrideProvider(RTC_TOKEN_CLOCK).useValue(...)`.

@@ -8,9 +8,13 @@ import {
 } from '@nestjs/common';
 import { RtcError, RtcRateLimitedError, RtcShuttingDownError } from '../errors';
 import { RTC_CALL_BUDGET, RTC_MESSAGING_OPTIONS } from '../rtc-messaging.constants';
-import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';
-import type { BudgetPriority } from '../rate-limit/call-budget';
-import type { MessagingBudget } from '../rate-limit/messaging-budget';
+import type {
+  ResolvedRateLimitOptions,
+  ResolvedRtcMessagingOptions,
+} from '../rtc-messaging.options';
+import type { CallBudget } from '../rate-limit/call-budget';
+import type { BudgetPlace } from '../rate-limit/key-takes';
+import type { BudgetPriority } from '../rate-limit/waiter-queue';
 import { backoffDelayMs, isRetryable } from '../retry/retry-policy';
 import { MessagingAction } from '../rtc-openapi.constants';
 import { CallTelemetry, errorCodeOf, FailureLogSummary, MessagingTelemetry } from '../telemetry';
@@ -18,8 +22,9 @@ import { requestIdOf } from '../telemetry/error-code';
 import { OpenApiSuccess, RtcOpenApiClient } from '../transport';
 
 /**
- * Runs one messaging call to completion: takes a unit of the shared budget before every attempt
- * (retries count against the upstream's limit like any call), and retries only what the retry
+ * Runs one messaging call to completion: takes a place in the budget's window before every attempt
+ * (retries count against the upstream's limit like any call) and releases it when the attempt
+ * ends, answered or not (see `CallBudget`), and retries only what the retry
  * policy allows, within its attempt and time caps. Records each call's span and metrics, and
  * summarizes failures and retries in the log.
  *
@@ -43,7 +48,7 @@ export class RtcDispatcher implements BeforeApplicationShutdown, OnApplicationSh
     private readonly client: RtcOpenApiClient,
     @Inject(RTC_MESSAGING_OPTIONS) private readonly options: ResolvedRtcMessagingOptions,
     /** Absent when the module runs with `rateLimit: false`. */
-    @Optional() @Inject(RTC_CALL_BUDGET) private readonly budget?: MessagingBudget | null,
+    @Optional() @Inject(RTC_CALL_BUDGET) private readonly budget?: CallBudget | null,
   ) {
     this.failures = new FailureLogSummary(options.logger);
     this.telemetry = new MessagingTelemetry(() => this.waitingForBudget);
@@ -108,18 +113,20 @@ export class RtcDispatcher implements BeforeApplicationShutdown, OnApplicationSh
       try {
         // Not `await this.budget?.acquire(…)`: without a budget that would still cost a turn.
         if (!this.budget) return await this.client.call<TResult>(action, body);
-        const grantAgeMs = await this.acquire(body.AppId, signal, priority, call);
-        // From the grant to the answer: the round trip whose spread sizes the budget's margin. The
-        // grant dates from when its take went to the store: a shared store counted the unit then
-        // or later, and the time its answer took to reach this process is the call's delay too.
-        const grantedAt = performance.now() - grantAgeMs;
-        const success = await this.client.call<TResult>(action, body);
-        this.budget.observeRoundTrip(performance.now() - grantedAt);
-        return success;
+        const place = await this.acquire(body.AppId, signal, priority, call);
+        let throttled = false;
+        try {
+          return await this.client.call<TResult>(action, body);
+        } catch (error) {
+          throttled = error instanceof RtcRateLimitedError && error.upstream !== undefined;
+          throw error;
+        } finally {
+          // The answer (or the failure) is in: the place is held one window more, then frees.
+          // A 429 lowers the limit in proportion (see `ThrottleFeedback`).
+          this.budget.release(place, throttled);
+        }
       } catch (error) {
         if (error instanceof RtcError && error.outcome === 'unknown') mayHaveDelivered = error;
-        // Throttled although paced: the arrivals varied more than the margin covered.
-        if (error instanceof RtcRateLimitedError && error.upstream) this.budget?.observeThrottled();
         const delay = this.retryDelay(attempt, error, performance.now() - started);
         if (delay === undefined) throw mayHaveDelivered ?? error;
         call.retrying(error);
@@ -132,20 +139,18 @@ export class RtcDispatcher implements BeforeApplicationShutdown, OnApplicationSh
     }
   }
 
-  /**
-   * Waits for a unit of the budget, counted in `rtc.messaging.budget.queued` meanwhile; resolves
-   * with the grant's age (see `CallBudget.acquire`).
-   */
+  /** Waits for a place in the budget, counted in `rtc.messaging.budget.queued` meanwhile. */
   private async acquire(
     appId: string,
     signal: AbortSignal | undefined,
     priority: BudgetPriority | undefined,
     call: CallTelemetry,
-  ): Promise<number> {
+  ): Promise<BudgetPlace> {
     const started = performance.now();
     this.waitingForBudget++;
     try {
-      return await this.budget!.acquire(appId, { signal, priority });
+      const key = (this.options.rateLimit as ResolvedRateLimitOptions).keyOf(appId);
+      return await this.budget!.acquire(key, { signal, priority });
     } finally {
       this.waitingForBudget--;
       call.budgetWaited(performance.now() - started);

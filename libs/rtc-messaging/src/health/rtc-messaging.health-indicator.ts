@@ -1,8 +1,8 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { RtcError } from '../errors';
-import type { BudgetStoreState } from '../rate-limit/call-budget';
-import type { MessagingBudget } from '../rate-limit/messaging-budget';
+import type { BudgetStoreState } from '../rate-limit/store-health';
+import type { CallBudget } from '../rate-limit/call-budget';
 import { RTC_CALL_BUDGET, RTC_MESSAGING_OPTIONS } from '../rtc-messaging.constants';
 import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';
 import { RtcOpenApiClient } from '../transport';
@@ -17,7 +17,7 @@ export interface RtcHealthCheckOptions {
 
 /** What readiness says of the call budget: where it is kept, and whether Redis answers. */
 interface BudgetHealth {
-  /** `shared`, `local` or `unavailable` (see `MessagingBudget.storeState`). */
+  /** `shared`, `local` or `unavailable` (see `CallBudget.storeState`). */
   budgetStore: BudgetStoreState;
   /** With the budget in Redis: whether it answered a probe just now. */
   redis?: 'up' | 'down';
@@ -46,7 +46,7 @@ export class RtcMessagingHealthIndicator {
     private readonly client: RtcOpenApiClient,
     @Inject(RTC_MESSAGING_OPTIONS) private readonly options: ResolvedRtcMessagingOptions,
     // Null with `rateLimit: false`; absent where a test module provides no budget at all.
-    @Optional() @Inject(RTC_CALL_BUDGET) private readonly budget?: MessagingBudget | null,
+    @Optional() @Inject(RTC_CALL_BUDGET) private readonly budget?: CallBudget | null,
   ) {}
 
   async isHealthy<const Key extends string>(

@@ -14,7 +14,7 @@ import {
 import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
 import type { Cluster, Redis } from 'ioredis';
 import { RTC_CALL_BUDGET } from '../rtc-messaging.constants';
-import type { MessagingBudget } from '../rate-limit/messaging-budget';
+import type { CallBudget } from '../rate-limit/call-budget';
 import { SealedModuleOptions, sealOptionsOf, unsealOptions } from '../sealed-module-options';
 import type { RtcEventClaimStore } from './claims/event-claim-store.interface';
 import { MemoryEventClaimStore } from './claims/memory-event-claim.store';
@@ -73,7 +73,7 @@ import { serveAheadOfApp } from './inbound-server-routes';
       inject: [RTC_INBOUND_OPTIONS, { token: RTC_CALL_BUDGET, optional: true }],
       useFactory: (
         { deduplication }: ResolvedRtcInboundOptions,
-        budget: MessagingBudget | null | undefined,
+        budget: CallBudget | null | undefined,
       ): RtcEventClaimStore => {
         if (deduplication.store) return deduplication.store;
         const redis: Redis | Cluster | undefined = budget?.redisConnection;

@@ -1,5 +1,5 @@
-import { MemoryRateLimitStore } from './memory-rate-limit.store';
-import { ArrivalHint, GcraRate, RateLimitStore, TakeResult } from './rate-limit-store.interface';
+import { MemoryRateLimitStore, refusal } from './memory-rate-limit.store';
+import { RateLimitStore, ReleaseOptions, TakeResult } from './rate-limit-store.interface';
 
 /** Which store decides: the shared one, or this instance's memory while the shared one fails. */
 export type FallbackState = 'shared' | 'local';
@@ -7,22 +7,19 @@ export type FallbackState = 'shared' | 'local';
 /** Least time between two attempts to return to a failed shared store, unless told otherwise. */
 export const DEFAULT_PROBE_INTERVAL_MS = 1_000;
 
+/** A limit no count of places reaches: a take that only records a place. */
+const UNLIMITED = Number.MAX_SAFE_INTEGER;
+
+/** Options of a {@link FallbackRateLimitStore}. */
 export interface FallbackRateLimitStoreOptions {
-  /**
-   * This instance's own rate while local, given the shared one: its share of the limit. (Not just
-   * the shared interval times the instances: each instance's burst would then add up.)
-   */
-  localRateOf: (rate: GcraRate) => GcraRate;
-  /**
-   * How long after returning to the shared store a take also needs the local rate, in ms: the
-   * span the shared rate bounds, after which no grant made while local can share a span with new
-   * ones.
-   */
-  guardMs: number;
+  /** Instances sharing the limit: while local, each holds at most `floor(limit / instances)`. */
+  instances: number;
   /** Least time between two attempts to use the failed shared store again, in ms. */
   probeIntervalMs?: number;
   /** Current time in ms, monotonic; defaults to `performance.now()`. */
   now?: () => number;
+  /** The upstream's window, in ms; defaults to 1,000. For tests. */
+  windowMs?: number;
   /** Told on every switch between the shared store and the local one. */
   onStateChange?: (state: FallbackState, error?: unknown) => void;
 }
@@ -31,38 +28,42 @@ export interface FallbackRateLimitStoreOptions {
  * A shared store (Redis) that degrades to this instance's share of the limit, kept in memory,
  * while the shared store fails, and returns to it once a probe succeeds.
  *
- * The switches are made conservative, because grants on one side are unknown to the other:
- * - while shared, every grant is also taken locally (a refusal there is ignored: the local TAT is
- *   then already as far ahead as a take can push it), so that a switch to local starts from this
- *   instance's recent pace instead of a fresh burst;
- * - for `guardMs` after returning, a take needs the local rate as well as the shared store,
- *   because the shared store does not know the grants made while local.
+ * Grants on one side are unknown to the other, so the switches are made conservative:
+ * - every place this instance takes is also recorded in memory (`mine`), so that a switch to local
+ *   starts from the places it already holds, not from an empty window: while local, a take needs
+ *   fewer than its share of them held. The shares add up to the limit;
+ * - the places granted while local are also kept apart (`localOnly`); back on the shared store, a
+ *   take asks it for the limit less those still held, which the shared store does not know.
  * What remains unguarded is a partition in which some instances still reach the shared store
- * while others are local; the shared store does not see the local grants.
+ * while others are local; the shared store does not see the local places.
  */
 export class FallbackRateLimitStore implements RateLimitStore {
-  private readonly local: MemoryRateLimitStore;
-  private readonly localRateOf: (rate: GcraRate) => GcraRate;
-  private readonly guardMs: number;
+  private readonly mine: MemoryRateLimitStore;
+  private readonly localOnly: MemoryRateLimitStore;
+  private readonly instances: number;
   private readonly probeIntervalMs: number;
   private readonly now: () => number;
   private readonly onStateChange?: (state: FallbackState, error?: unknown) => void;
+  /** Places the shared store granted and holds, to release there too. */
+  private readonly sharedPlaces = new Set<string>();
   private current: FallbackState = 'shared';
   private lastProbeAt = -Infinity;
   private probing = false;
-  private guardedUntil = -Infinity;
 
   constructor(
     private readonly shared: RateLimitStore,
     options: FallbackRateLimitStoreOptions,
   ) {
-    if (!(options.guardMs >= 0)) throw new RangeError('guardMs must be a number ≥ 0');
-    this.localRateOf = options.localRateOf;
-    this.guardMs = options.guardMs;
+    if (!(Number.isInteger(options.instances) && options.instances >= 1)) {
+      throw new RangeError('instances must be a positive integer');
+    }
+    this.instances = options.instances;
     this.probeIntervalMs = options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS;
     this.now = options.now ?? (() => performance.now());
     this.onStateChange = options.onStateChange;
-    this.local = new MemoryRateLimitStore({ now: this.now });
+    const memory = { now: this.now, windowMs: options.windowMs };
+    this.mine = new MemoryRateLimitStore(memory);
+    this.localOnly = new MemoryRateLimitStore(memory);
   }
 
   /** Which store decides now. */
@@ -70,52 +71,89 @@ export class FallbackRateLimitStore implements RateLimitStore {
     return this.current;
   }
 
-  async tryTake(key: string, rate: GcraRate, arrival?: ArrivalHint): Promise<TakeResult> {
-    const localRate = this.localRateOf(rate);
-    if (this.current === 'local') {
-      const local = await this.local.tryTake(key, localRate);
-      const probeDue = !this.probing && this.now() - this.lastProbeAt >= this.probeIntervalMs;
-      // The probe is a real take that was granted locally, so it never exceeds the local share
-      // and a successful probe spends no extra unit.
-      return local.granted && probeDue ? this.probe(key, rate, arrival) : local;
-    }
+  async tryTake(
+    key: string,
+    id: string,
+    limit: number,
+    holdMs: number,
+    bulk = false,
+  ): Promise<TakeResult> {
+    if (this.current === 'local') return this.takeLocally(key, id, limit, holdMs, bulk);
 
-    const guarded = this.now() < this.guardedUntil;
-    if (guarded) {
-      const local = await this.local.tryTake(key, localRate);
-      if (!local.granted) return local;
-    }
+    // Back on the shared store, the places granted while local still count, unknown to it.
+    const unknown = this.localOnly.held(key);
     let result: TakeResult;
     try {
-      result = await this.shared.tryTake(key, rate, arrival);
+      result = await this.shared.tryTake(key, id, Math.max(0, limit - unknown), holdMs, bulk);
     } catch (error) {
+      // It may have landed (a timeout): released there too, it does not stay held unused.
+      this.sharedPlaces.add(id);
       this.switchTo('local', error);
-      // When guarded, the local unit is already taken and is this call's grant.
-      return guarded ? { granted: true } : this.local.tryTake(key, localRate);
+      return this.takeLocally(key, id, limit, holdMs, bulk);
     }
-    if (result.granted && !guarded) {
-      // Mirror only: a refusal means the local TAT is already as far ahead as takes can push it.
-      await this.local.tryTake(key, localRate);
+    if (result.granted) {
+      this.sharedPlaces.add(id);
+      this.mine.take(key, id, UNLIMITED, holdMs, bulk);
+      return result;
     }
-    return result;
+    // Refused for the local places maybe: the first of them to free may come before the store's.
+    return unknown > 0
+      ? refusal(Math.min(result.retryAfterMs, this.localOnly.msUntilFree(key)))
+      : result;
   }
 
-  /** Closes the local store; the shared store belongs to whoever made it. */
+  /**
+   * A dating (`options.answeredBy`) is always by the shared store's clock: only a place the shared
+   * store granted returns a `takenAt` to date from. The memory stores date by their own clock.
+   */
+  async release(key: string, id: string, options?: ReleaseOptions): Promise<void> {
+    await Promise.all([this.mine.release(key, id), this.localOnly.release(key, id)]);
+    if (this.sharedPlaces.delete(id)) await this.shared.release(key, id, options);
+  }
+
+  /** Closes the local stores; the shared store belongs to whoever made it. */
   async close(): Promise<void> {
-    await this.local.close();
+    await Promise.all([this.mine.close(), this.localOnly.close()]);
   }
 
-  /** One take against the shared store while local; `granted` by the local share already. */
-  private async probe(key: string, rate: GcraRate, arrival?: ArrivalHint): Promise<TakeResult> {
+  /**
+   * A take within this instance's share, in memory. When a probe is due, the shared store is
+   * asked too (for the limit less the local places it does not know, this one included): its
+   * answer, granted or not, means it works again; this call has its place locally either way.
+   */
+  private async takeLocally(
+    key: string,
+    id: string,
+    limit: number,
+    holdMs: number,
+    bulk: boolean,
+  ): Promise<TakeResult> {
+    const share = Math.floor(limit / this.instances);
+    const local = this.mine.take(key, id, share, holdMs, bulk);
+    if (!local.granted) return local;
+    this.localOnly.take(key, id, UNLIMITED, holdMs);
+    if (!this.probing && this.now() - this.lastProbeAt >= this.probeIntervalMs) {
+      await this.probe(key, id, limit, holdMs, bulk);
+    }
+    return local;
+  }
+
+  private async probe(
+    key: string,
+    id: string,
+    limit: number,
+    holdMs: number,
+    bulk: boolean,
+  ): Promise<void> {
     this.probing = true;
     this.lastProbeAt = this.now();
     try {
-      const result = await this.shared.tryTake(key, rate, arrival);
-      this.guardedUntil = this.now() + this.guardMs;
+      const unknown = this.localOnly.held(key);
+      const result = await this.shared.tryTake(key, id, Math.max(0, limit - unknown), holdMs, bulk);
+      if (result.granted) this.sharedPlaces.add(id);
       this.switchTo('shared');
-      return result;
     } catch {
-      return { granted: true };
+      // Still failing: stay local.
     } finally {
       this.probing = false;
     }

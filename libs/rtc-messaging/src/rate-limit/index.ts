@@ -1,5 +1,10 @@
-export { ArrivalHint, GcraRate, RateLimitStore, TakeResult } from './rate-limit-store.interface';
-export { bulkRateOf, paceFor } from './gcra';
+export {
+  assertTakeArguments,
+  RateLimitStore,
+  ReleaseOptions,
+  TakeResult,
+  UPSTREAM_WINDOW_MS,
+} from './rate-limit-store.interface';
 export { MemoryRateLimitStore, MemoryRateLimitStoreOptions } from './memory-rate-limit.store';
 export {
   DEFAULT_BUDGET_KEY_PREFIX,
@@ -8,11 +13,8 @@ export {
   RedisRateLimitStore,
   RedisRateLimitStoreOptions,
 } from './redis-rate-limit.store';
-export {
-  AcquireOptions,
-  BudgetPriority,
-  BudgetStoreState,
-  CALL_BUDGET_DEFAULTS,
-  CallBudget,
-  CallBudgetOptions,
-} from './call-budget';
+export { AcquireOptions, CALL_BUDGET_DEFAULTS, CallBudget, CallBudgetOptions } from './call-budget';
+export { BudgetPlace } from './key-takes';
+export { BudgetStoreState } from './store-health';
+export { BudgetPriority } from './waiter-queue';
+export { ThrottleFeedback } from './throttle-feedback';

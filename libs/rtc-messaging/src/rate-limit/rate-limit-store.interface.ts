@@ -1,63 +1,110 @@
 /** What one `tryTake` decided. */
 export type TakeResult =
-  | { readonly granted: true }
+  | {
+      readonly granted: true;
+      /**
+       * The store's time of the take, in ms by its own clock, for a store that dates a release
+       * from it (`ReleaseOptions.answeredBy`, see `release-dating.ts`); absent from a store that
+       * dates releases by its own clock on arrival at no cost (memory).
+       */
+      readonly takenAt?: number;
+    }
   | {
       readonly granted: false;
-      /** When the next take can be granted, in whole milliseconds from now (≥ 1), rounded up. */
+      /**
+       * When a place may free, in whole milliseconds from now (≥ 1, rounded up): a lower bound,
+       * at most one window, since a place still in flight frees no sooner than its answer plus
+       * the window.
+       */
       readonly retryAfterMs: number;
     };
 
-/**
- * The pace a store enforces for one key, as a generic cell rate algorithm (GCRA): one unit per
- * `intervalMs` sustained, and up to `burst` units ahead of that pace (so `burst + 1` at once from
- * rest). In any span of `W` ms, at most `floor(W / intervalMs) + burst + 1` units are granted.
- */
-export interface GcraRate {
-  /** The emission interval: ms between units at the sustained pace; positive, may be fractional. */
-  readonly intervalMs: number;
-  /** Units that may be granted ahead of the sustained pace; a whole number ≥ 0. */
-  readonly burst: number;
-}
-
-/**
- * How soon one instance's calls reach the upstream after their grant, for a store that several
- * instances share (see `RedisRateLimitStore`). Each instance's margin covers how much its own
- * calls' delays vary, from `earliestMs` on; an instance farther from the upstream sees the same
- * spread on a later base. A shared store therefore paces each take at the time its call will
- * arrive at the earliest (its clock plus `earliestMs`), not the time of the grant, so that calls
- * of near and far instances are spaced where they meet: upstream.
- */
-export interface ArrivalHint {
+/** How a release is dated (see `release-dating.ts`). */
+export interface ReleaseOptions {
   /**
-   * The least delay from this instance's grants to its calls' arrival upstream, in ms, as far as
-   * it can tell: its shortest round trips, which hold the way back too (it cannot see arrivals);
-   * 0 when it cannot tell yet.
+   * A time by the store's clock, from the take's `takenAt`, no earlier than the call's answer:
+   * the place is held until the earlier of it and the store's time on arrival, plus the window,
+   * so a release that reaches the store late does not hold the place longer. A store without
+   * `takenAt` ignores it.
    */
-  readonly earliestMs: number;
+  readonly answeredBy?: number;
+  /**
+   * A retry of a release that may already have landed: it only ever brings the place's hold
+   * earlier, never later (a first release may also lengthen a hold its call outran).
+   */
+  readonly onlyEarlier?: boolean;
 }
 
 /**
- * Where a GCRA rate limiter keeps its state, so that one process (memory) or many processes
- * (Redis) can share a budget behind the same limiter. Shaped after `@nestjs/throttler`'s
- * `ThrottlerStorage` (one atomic call that counts and decides), but pacing rather than counting:
- * per key it keeps one "theoretical arrival time" (TAT), the time the key would be idle again at
- * the sustained pace. A take at `now` is granted iff `now >= TAT - burst × intervalMs`, and then
- * moves the TAT to `max(TAT, now) + intervalMs`.
+ * Where the budget keeps the places of the upstream's window, so that one process (memory) or
+ * many processes (Redis) share them behind the same budget. Shaped after `@nestjs/throttler`'s
+ * `ThrottlerStorage` (one atomic call that counts and decides), but holding each call's place from
+ * its take until its answer plus the window, rather than counting takes:
  *
- * Unlike a window counter or sliding log, GCRA spaces grants evenly instead of granting a whole
- * window's worth at once, so the calls it lets out do not queue up behind each other on their way
- * to the upstream (see `CallBudgetOptions.safetyMarginMs`).
+ * - `tryTake` grants a place when fewer than `limit` are held now, and holds it for `holdMs` (the
+ *   latest the call can still reach the upstream, plus the window) unless it is released first;
+ * - `release` says the call has ended (answered, failed or given up): its place is held for one
+ *   window more from now, then frees.
+ *
+ * Why this keeps the upstream to its limit, whenever it counts a call, is proved beside
+ * `WindowPlaces` (see `window-places.ts`). Every time is the store's own clock: a take and its
+ * release are both dated by the store, never by the instance that asks.
  */
 export interface RateLimitStore {
   /**
-   * Atomically takes one unit for `key` if `rate` allows one now; otherwise takes nothing and says
-   * when one will be allowed (if no one else takes it first). Rejects when the store cannot decide
-   * (e.g. Redis is unreachable), or with a `RangeError` for a rate that cannot be honoured.
-   * `arrival` matters to a store shared by several instances only (see `ArrivalHint`); one that
-   * paces a single instance ignores it.
+   * Atomically takes the place `id` for `key` if fewer than `limit` places are held now (a bulk
+   * take: fewer than `bulkLimit(limit, interactive)`); otherwise takes nothing and says when one
+   * may free. Rejects when the store cannot decide (e.g. Redis is unreachable), or with a
+   * `RangeError` for arguments it cannot honour.
+   * @param id unique among the places of `key` held now (the budget makes it)
+   * @param limit places that may be held at once, a whole number ≥ 0 (0 grants nothing)
+   * @param holdMs how long the place is held if it is never released, from the take, in ms
+   * @param bulk a bulk caller's take, which leaves room for interactive ones (see `bulkLimit`)
    */
-  tryTake(key: string, rate: GcraRate, arrival?: ArrivalHint): Promise<TakeResult>;
+  tryTake(
+    key: string,
+    id: string,
+    limit: number,
+    holdMs: number,
+    bulk?: boolean,
+  ): Promise<TakeResult>;
+
+  /**
+   * Holds the place `id` of `key` for one window from when its call ended, instead of its
+   * `holdMs`: from now, or from `options.answeredBy` when that is earlier. Releasing a place that
+   * is no longer held does nothing.
+   */
+  release(key: string, id: string, options?: ReleaseOptions): Promise<void>;
 
   /** Releases what the store owns (timers, connections it opened). */
   close?(): Promise<void>;
+}
+
+/** The upstream's window, in ms: it counts calls in any sliding second (Volcengine docs 6348/142118). */
+export const UPSTREAM_WINDOW_MS = 1_000;
+
+/**
+ * The places bulk takes may fill, out of `limit`, while `interactive` places of interactive
+ * callers are held: one fewer than the limit (but at least one), and as many fewer again as interactive places are
+ * held. So an interactive take always finds a place, and finds as many as interactive callers
+ * took in the last window even when the places of a burst all free at once a window later and
+ * none frees in between (the windows of a saturated budget come in waves): single sends at a
+ * steady rate never wait behind bulk work, on any instance sharing the store. Bulk work loses
+ * those places only while interactive callers use them.
+ */
+export function bulkLimit(limit: number, interactive: number): number {
+  // With one place (or none) there is nothing to leave: precedence then holds per instance only.
+  return limit <= 1 ? limit : Math.max(1, limit - 1 - interactive);
+}
+
+/** Checks `tryTake`'s numbers the same way for every store. */
+export function assertTakeArguments(limit: number, holdMs: number, windowMs: number): void {
+  if (!Number.isInteger(limit) || limit < 0) {
+    throw new RangeError(`limit must be a whole number ≥ 0, got ${limit}`);
+  }
+  if (!(Number.isFinite(holdMs) && holdMs >= windowMs)) {
+    throw new RangeError(
+      `holdMs must be a finite number ≥ the window (${windowMs} ms), got ${holdMs}`,
+    );
+  }
 }

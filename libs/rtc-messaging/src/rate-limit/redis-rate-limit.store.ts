@@ -1,7 +1,12 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
-import { assertTakeArguments } from './assert-take-arguments';
 import { answeredWithin, REDIS_DOWN_STATES } from './redis-fail-fast';
-import { ArrivalHint, GcraRate, RateLimitStore, TakeResult } from './rate-limit-store.interface';
+import {
+  assertTakeArguments,
+  RateLimitStore,
+  ReleaseOptions,
+  TakeResult,
+  UPSTREAM_WINDOW_MS,
+} from './rate-limit-store.interface';
 
 /** Prefix of the store's keys unless told otherwise. */
 export const DEFAULT_BUDGET_KEY_PREFIX = 'rtc-messaging:budget:';
@@ -18,7 +23,7 @@ export const DEFAULT_REDIS_TIMEOUT_MS = 250;
  * The offline queue stays on so the first takes after boot wait for the connection (bounded by the
  * store's own timeout) rather than fail; a connection lost later fails takes at once (see below).
  * There is no ioredis `commandTimeout`: after an event-loop stall it fires before the reply that
- * already arrived is read; the store's timeout does not (see `answeredWithin`).
+ * already arrived is read; the store's timeout does not (see `withTimeout`).
  */
 export const FAIL_FAST_REDIS_OPTIONS = {
   /** Fail a queued command after one reconnection attempt, not ioredis's default 20. */
@@ -30,8 +35,10 @@ export const FAIL_FAST_REDIS_OPTIONS = {
 interface CommonOptions {
   /** Prefix of every key the store writes; defaults to `rtc-messaging:budget:`. */
   keyPrefix?: string;
-  /** A take not answered within this many ms rejects; defaults to 250. */
+  /** A take or release not answered within this many ms rejects; defaults to 250. */
   timeoutMs?: number;
+  /** The upstream's window, in ms; defaults to 1,000. For tests. */
+  windowMs?: number;
 }
 
 /** Either a client you own and close, or a URL from which the store opens (and closes) its own. */
@@ -50,111 +57,149 @@ export type RedisRateLimitStoreOptions = CommonOptions &
   );
 
 /**
- * GCRA take in one atomic script. Times come from the Redis server's clock (`TIME`, in
- * microseconds), so instances with skewed clocks still share one timeline. The key holds the TAT
- * in whole microseconds (the interval is rounded up to whole microseconds by the caller, which
- * only slows the pace by under 1 µs per unit) and expires when the TAT passes: from then on a
- * missing key decides exactly as the stored TAT would have. `string.format('%d')` writes it in
- * full; Lua's default number-to-string keeps only 14 digits, too few for microseconds since 1970.
+ * A take in one atomic script: drops the places whose hold has passed, grants a place when fewer
+ * than the limit are held, else says when the first may free. Every time is Redis's clock
+ * (`TIME`, in µs), for takes and releases alike, so the instances' clocks and their distances
+ * from Redis and from the upstream do not matter: a take dated at Redis comes before its request
+ * leaves, and a release dated at Redis comes after its answer, both on the safe side of the bound
+ * (see `WindowPlaces`). Scores are whole µs, written with `string.format('%d')`: Lua's default
+ * number-to-string keeps only 14 digits, too few for µs since 1970. The key expires with its
+ * latest hold, so a key whose places all passed is gone, which decides as a key never seen.
  *
+ * A bulk take leaves room for interactive ones (`bulkLimit`, the same rule as in memory): it needs
+ * fewer places held than the limit, less one, less the interactive places held (kept apart in a
+ * second sorted set, so they are counted without a scan).
  *
- * Instances sharing a key see their calls arrive upstream at different delays after the grant,
- * and each sizes its safety margin from its own link (see `AdaptiveMargin`). Two steps make the
- * upstream see at most the limit in any second of arrivals, whichever instances send:
- * - the arrival clock: a take is decided at the time its call arrives at the earliest, Redis's
- *   clock plus the instance's earliest delay (its `ArrivalHint`), so the TAT runs on arrival
- *   times. An instance near the upstream that follows a far one is held back until its calls
- *   would arrive after the far one's, rather than granted at once and meeting them upstream.
- *   GCRA's bound does not need the times it decides at to grow: each grant needs its time to be
- *   at least `TAT - burst × interval` and pushes the TAT by an interval, so any closed span of
- *   W ms of those times still holds at most `floor(W / interval) + burst + 1` grants. The
- *   earliest delay is a round trip's, so it also holds the way back (the answer's, and Redis's
- *   reply to the take): what is left of the instances' different distances is the difference of
- *   their ways back, far less than the difference of their distances, which pacing by Redis's
- *   clock alone leaves whole; an upstream 429 widens the margin to its ceiling for the rest;
- * - the widest margin: each call then arrives within its instance's margin after its arrival
- *   time, so spans of one window plus the widest margin of any instance must be paced. The widest
- *   interval asked for in the last `ARGV[3]` ms is kept beside the TAT (KEYS[2]) and every take
- *   paces at least that slowly; an instance asking for it (or a wider one) keeps it alive.
- *   Mixing intervals over time keeps the bound of the narrowest in force (every grant pushes the
- *   TAT by at least the interval its decision used), and this makes that the widest any
- *   instance needs.
- * A take without a hint (a fixed margin, chosen to cover every instance) is decided at Redis's
- * time. The key expires when its TAT passes by Redis's clock: every arrival time is at least that,
- * so from then on a missing key decides exactly as the stored TAT would have.
- *
- * KEYS[1] = the key's TAT, KEYS[2] = the widest recent interval; ARGV = interval in µs (a whole
- * number), burst, how long a widest interval holds in ms, the earliest delay in µs (a whole
- * number; 0 without a hint).
- * Returns {1} when granted, {0, retryAfterMs} when refused.
+ * KEYS[1] = the key's sorted set (member = place id, score = hold-until in µs), KEYS[2] = its
+ * interactive places; ARGV = id, limit, hold in µs (whole), window in µs (whole), 1 for a bulk
+ * take (else 0).
+ * Returns {1, now in µs} when granted (the take's Redis time, from which its release is dated:
+ * see `release-dating.ts`), {0, retryAfterMs} when refused.
  */
 const TAKE_SCRIPT = `
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
-local clock = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local now = clock + tonumber(ARGV[4])
-local interval = tonumber(ARGV[1])
-local widest = tonumber(redis.call('GET', KEYS[2]))
-if widest and widest > interval then
-  interval = widest
-else
-  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local past = string.format('%d', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', past)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', past)
+local held = redis.call('ZCARD', KEYS[1])
+local limit = tonumber(ARGV[2])
+local bulk = ARGV[5] == '1'
+if bulk and limit > 1 then
+  limit = math.max(1, limit - 1 - redis.call('ZCARD', KEYS[2]))
 end
-local tat = tonumber(redis.call('GET', KEYS[1])) or now
-if tat < now then tat = now end
-local allowAt = tat - interval * tonumber(ARGV[2])
-if now < allowAt then
-  return {0, math.max(1, math.ceil((allowAt - now) / 1000))}
+if held < limit then
+  local hold = tonumber(ARGV[3])
+  local holdMs = math.ceil(hold / 1000)
+  local untilUs = string.format('%d', now + hold)
+  redis.call('ZADD', KEYS[1], untilUs, ARGV[1])
+  if redis.call('PTTL', KEYS[1]) < holdMs then redis.call('PEXPIRE', KEYS[1], holdMs) end
+  if not bulk then
+    redis.call('ZADD', KEYS[2], untilUs, ARGV[1])
+    if redis.call('PTTL', KEYS[2]) < holdMs then redis.call('PEXPIRE', KEYS[2], holdMs) end
+  end
+  return {1, now}
 end
-tat = tat + interval
-redis.call('SET', KEYS[1], string.format('%d', tat), 'PX', math.ceil((tat - clock) / 1000))
-return {1}
+local wait = tonumber(ARGV[4])
+if held > 0 then
+  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  wait = math.min(wait, tonumber(first[2]) - now)
+end
+return {0, math.max(1, math.ceil(wait / 1000))}
 `;
 
-/** Name under which the script is defined on the client; ioredis then sends it by EVALSHA. */
-const COMMAND = 'rtcMessagingBudgetTake';
+/**
+ * A release: the place, if still held, is held until one window after its call ended, by Redis's
+ * clock. When the call ended is the earlier of the script's own time (after the answer: the release
+ * was sent once the answer was seen) and the caller's dated answer, the take's Redis time plus the
+ * local time from sending the take to seeing the answer (proved no earlier than the answer in
+ * `release-dating.ts`). Both are at or after the answer, so the earlier is too: the bound holds, and
+ * a release that reaches Redis late (event-loop lag, a queue at Redis) no longer holds its place
+ * for that delay.
+ *
+ * A first release sets the hold whether it is earlier or later than the in-flight one (a call that
+ * outran its provisional hold, after a long stall, must still be held until its answer plus the
+ * window). A retry only brings it earlier: the first may have landed, and the retry, dated by a
+ * later arrival, would otherwise lengthen an already-released place's hold.
+ *
+ * KEYS = the key's two sorted sets (see the take); ARGV = id, window in µs (whole), dated answer
+ * in µs (whole, or '' when undated), '1' for a retry (else '0').
+ */
+const RELEASE_SCRIPT = `
+if redis.replicate_commands then redis.replicate_commands() end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local ended = now
+if ARGV[3] ~= '' then ended = math.min(now, tonumber(ARGV[3])) end
+local untilUs = ended + tonumber(ARGV[2])
+local retry = ARGV[4] == '1'
+for _, key in ipairs(KEYS) do
+  local current = redis.call('ZSCORE', key, ARGV[1])
+  if current and (not retry or untilUs < tonumber(current)) then
+    if untilUs <= now then
+      redis.call('ZREM', key, ARGV[1])
+    else
+      redis.call('ZADD', key, string.format('%d', untilUs), ARGV[1])
+      local ms = math.ceil((untilUs - now) / 1000)
+      if redis.call('PTTL', key) < ms then redis.call('PEXPIRE', key, ms) end
+    end
+  end
+end
+return 1
+`;
 
-type ClientWithTake = (Redis | Cluster) & {
-  [COMMAND](
-    tatKey: string,
-    widestKey: string,
-    intervalUs: number,
-    burst: number,
-    holdMs: number,
-    earliestUs: number,
+/** Names under which the scripts are defined on the client; ioredis then sends them by EVALSHA. */
+const TAKE = 'rtcMessagingPlaceTake';
+const RELEASE = 'rtcMessagingPlaceRelease';
+
+type ClientWithScripts = (Redis | Cluster) & {
+  [TAKE](
+    key: string,
+    interactiveKey: string,
+    id: string,
+    limit: number,
+    holdUs: number,
+    windowUs: number,
+    bulk: 0 | 1,
   ): Promise<number[]>;
+  [RELEASE](
+    key: string,
+    interactiveKey: string,
+    id: string,
+    windowUs: number,
+    answeredByUs: number | '',
+    retry: 0 | 1,
+  ): Promise<number>;
 };
 
 /**
- * How long the widest interval one instance asked for holds after its last take, in ms: longer
- * than an upstream window plus the widest margin (1,100 ms), so no grant shares a window with the
- * calls of an instance that needs a slower pace unless it was granted at that pace too; any
- * longer only slows every instance for nothing after the need has passed (a cold start's, say).
- */
-export const WIDEST_INTERVAL_HOLD_MS = 1_500;
-
-/**
- * A GCRA store in Redis, shared by every instance that uses the same key: per key one string, the
- * TAT, under `<keyPrefix>gcra:<key>`. (The `gcra:` part keeps it apart from the sorted sets that
- * earlier versions kept under `<keyPrefix><key>`: during a rolling upgrade the two kinds of
- * instance then pace separately rather than failing on each other's keys with WRONGTYPE.)
+ * The places of each key's window in Redis, shared by every instance that uses the same key: per
+ * key one sorted set under `<keyPrefix>places:<key>`, each place's id scored by its hold-until,
+ * and one of its interactive places beside it (`:interactive`, in the same Redis Cluster slot:
+ * see `sameSlotKey`). (The `places:` part keeps them apart from the keys of earlier versions,
+ * `gcra:` strings and plain sorted sets: during a rolling upgrade the two kinds of instance then
+ * pace separately rather than failing on each other's keys with WRONGTYPE.)
  */
 export class RedisRateLimitStore implements RateLimitStore {
   /**
    * `#private`: an ioredis client keeps its password in `options`, which `util.inspect` and
    * `JSON.stringify` of the store (or of anything holding it) would otherwise show.
    */
-  readonly #client: ClientWithTake;
+  readonly #client: ClientWithScripts;
   private readonly ownsClient: boolean;
   private readonly keyPrefix: string;
   private readonly timeoutMs: number;
+  private readonly windowMs: number;
 
   constructor(options: RedisRateLimitStoreOptions) {
     this.keyPrefix = options.keyPrefix ?? DEFAULT_BUDGET_KEY_PREFIX;
     if (this.keyPrefix.includes('}') && !HASH_TAG.test(this.keyPrefix)) {
-      // The script's two keys must live in one Redis Cluster slot (see `sameSlotKey`).
+      // The scripts' two keys must live in one Redis Cluster slot (see `sameSlotKey`).
       throw new RangeError("keyPrefix may contain '}' only as part of a {hash tag}");
     }
+    this.windowMs = options.windowMs ?? UPSTREAM_WINDOW_MS;
+    if (!(this.windowMs > 0)) throw new RangeError('windowMs must be positive');
     this.timeoutMs = options.timeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS;
     if (!(this.timeoutMs > 0)) throw new RangeError('timeoutMs must be positive');
 
@@ -178,36 +223,53 @@ export class RedisRateLimitStore implements RateLimitStore {
       client.on('error', () => undefined);
       this.ownsClient = true;
     }
-    client.defineCommand(COMMAND, { numberOfKeys: 2, lua: TAKE_SCRIPT });
-    this.#client = client as ClientWithTake;
+    client.defineCommand(TAKE, { numberOfKeys: 2, lua: TAKE_SCRIPT });
+    client.defineCommand(RELEASE, { numberOfKeys: 2, lua: RELEASE_SCRIPT });
+    this.#client = client as ClientWithScripts;
   }
 
-  async tryTake(key: string, rate: GcraRate, arrival?: ArrivalHint): Promise<TakeResult> {
-    assertTakeArguments(rate);
-    if (arrival !== undefined && !(arrival.earliestMs >= 0 && arrival.earliestMs < Infinity)) {
-      throw new RangeError('arrival.earliestMs must be a finite number ≥ 0');
-    }
-    // Refused at once rather than parked in ioredis's offline queue: an outage never holds callers.
-    if (REDIS_DOWN_STATES.has(this.#client.status)) {
-      throw new Error(`Redis connection is ${this.#client.status}`);
-    }
-    // Rounded up: a pace a little slower than asked never exceeds the bound it was chosen for.
-    const intervalUs = Math.ceil(rate.intervalMs * 1_000);
-    const tatKey = `${this.keyPrefix}gcra:${key}`;
-    const reply = await answeredWithin(
-      this.#client[COMMAND](
-        tatKey,
-        sameSlotKey(tatKey, ':widest'),
-        intervalUs,
-        rate.burst,
-        WIDEST_INTERVAL_HOLD_MS,
-        // Whole µs, rounded down: an earlier arrival time only holds this instance back more.
-        arrival ? Math.floor(arrival.earliestMs * 1_000) : 0,
+  async tryTake(
+    key: string,
+    id: string,
+    limit: number,
+    holdMs: number,
+    bulk = false,
+  ): Promise<TakeResult> {
+    assertTakeArguments(limit, holdMs, this.windowMs);
+    this.assertUp();
+    const placesKey = this.placesKey(key);
+    const reply = await this.withTimeout(
+      this.#client[TAKE](
+        placesKey,
+        sameSlotKey(placesKey, ':interactive'),
+        id,
+        limit,
+        // Whole µs, rounded up: a place held a little longer only errs on the safe side.
+        Math.ceil(holdMs * 1_000),
+        Math.ceil(this.windowMs * 1_000),
+        bulk ? 1 : 0,
       ),
-      this.timeoutMs,
     );
-    if (reply[0] === 1) return { granted: true };
+    // The script's time in µs; in ms it keeps µs as a fraction (well within a double's precision).
+    if (reply[0] === 1) return { granted: true, takenAt: Number(reply[1]) / 1_000 };
     return { granted: false, retryAfterMs: Number(reply[1]) };
+  }
+
+  async release(key: string, id: string, options: ReleaseOptions = {}): Promise<void> {
+    this.assertUp();
+    const placesKey = this.placesKey(key);
+    const { answeredBy, onlyEarlier } = options;
+    await this.withTimeout(
+      this.#client[RELEASE](
+        placesKey,
+        sameSlotKey(placesKey, ':interactive'),
+        id,
+        Math.ceil(this.windowMs * 1_000),
+        // Whole µs, rounded up: later only errs on the safe side.
+        answeredBy === undefined ? '' : Math.ceil(answeredBy * 1_000),
+        onlyEarlier ? 1 : 0,
+      ),
+    );
   }
 
   /**
@@ -226,6 +288,26 @@ export class RedisRateLimitStore implements RateLimitStore {
     } else {
       this.#client.disconnect();
     }
+  }
+
+  private placesKey(key: string): string {
+    return `${this.keyPrefix}places:${key}`;
+  }
+
+  /** Refuses at once while the connection is down, instead of queueing in ioredis. */
+  private assertUp(): void {
+    if (REDIS_DOWN_STATES.has(this.#client.status)) {
+      throw new Error(`Redis connection is ${this.#client.status}`);
+    }
+  }
+
+  /**
+   * Bounds a take or a release even on a shared client configured to wait. A take that times out
+   * may still land; that only holds a place no call uses, until its hold passes. A release that
+   * times out leaves the place held until then too: later than needed, never earlier.
+   */
+  private withTimeout<T>(promise: Promise<T>): Promise<T> {
+    return answeredWithin(promise, this.timeoutMs);
   }
 }
 

@@ -42,9 +42,6 @@ const REJECTED_CREDENTIALS_CODES = new Set([
   'InvalidSecretToken',
 ]);
 
-/** More sockets than any one endpoint should be asked to hold open for one client. */
-const MAX_WARM_CONNECTIONS = 1_000;
-
 /** Node error codes that mean no connection was made, so nothing was sent. */
 const CONNECT_FAILURES = new Set([
   'ECONNREFUSED',
@@ -144,27 +141,6 @@ export class RtcOpenApiClient {
     } catch (error) {
       throw this.transportError(error);
     }
-  }
-
-  /**
-   * Opens up to `connections` keep-alive sockets to the endpoint at once (through the proxy, if
-   * one is set) and leaves them idle in the agent's pool, so that as many calls right after need
-   * no connect or TLS handshake. Each socket carries one {@link probe} request, which no AppId's
-   * limit counts; sockets already idle in the pool are used first, so fewer may be opened. Idle
-   * sockets close after `IDLE_SOCKET_TTL_MS` unless calls use them.
-   * @param connections a whole number from 0 to 1,000
-   * @throws RangeError when `connections` is not
-   * @throws RtcTransportError when a probe got no answer (the others still warmed their sockets)
-   */
-  async warmUp(connections: number): Promise<void> {
-    if (!Number.isInteger(connections) || connections < 0 || connections > MAX_WARM_CONNECTIONS) {
-      throw new RangeError(`connections must be a whole number from 0 to ${MAX_WARM_CONNECTIONS}`);
-    }
-    const probes = await Promise.allSettled(
-      Array.from({ length: connections }, () => this.probe(this.options.timeoutMs)),
-    );
-    const failed = probes.find((probe) => probe.status === 'rejected');
-    if (failed) throw failed.reason;
   }
 
   /**

@@ -179,7 +179,65 @@ describe('emulator.main as a process', () => {
     child.kill('SIGTERM');
     const stats = JSON.parse((await lines.next()).value as string);
     // The GET of / above is a probe, not a call; nothing was throttled.
-    expect(stats).toEqual({ stats: { received: 1, accepted: 1, throttled: 0 } });
+    expect(stats).toEqual({ stats: { received: 1, accepted: 1, throttled: 0, probes: 1 } });
     expect(await exited).toEqual([0, null]);
   }, 20_000);
+});
+
+describe('parseEmulatorArgs: the upstream adversaries', () => {
+  it('reads where the window counts, the processing cost, stalls and --record-times', () => {
+    expect(
+      parseEmulatorArgs(
+        [
+          '--count-at',
+          'answer',
+          '--processing-us=300',
+          '--stall-every-ms',
+          '1500',
+          '--stall-ms',
+          '40',
+          '--jitter-ms',
+          '40',
+          '--record-times',
+          'true',
+        ],
+        {},
+      ),
+    ).toEqual({
+      recordLimit: 0,
+      countAt: 'answer',
+      processingUs: 300,
+      stallEveryMs: 1_500,
+      stallMs: 40,
+      arrivalJitterMs: 40,
+      recordTimes: true,
+    });
+  });
+
+  it('reads them from the environment too', () => {
+    const env = {
+      RTC_EMULATOR_COUNT_AT: 'receipt',
+      RTC_EMULATOR_PROCESSING_US: '250',
+      RTC_EMULATOR_STALL_EVERY_MS: '1000',
+      RTC_EMULATOR_STALL_MS: '20',
+      RTC_EMULATOR_RECORD_TIMES: 'false',
+    };
+    expect(parseEmulatorArgs([], env)).toEqual({
+      recordLimit: 0,
+      countAt: 'receipt',
+      processingUs: 250,
+      stallEveryMs: 1_000,
+      stallMs: 20,
+      recordTimes: false,
+    });
+  });
+
+  it.each([
+    [['--count-at', 'sometimes'], /--count-at must be receipt or answer/],
+    [['--processing-us', '0.5'], /--processing-us must be an integer/],
+    [['--stall-ms', 'x'], /--stall-ms must be an integer/],
+    [['--record-times', 'yes'], /--record-times must be true or false/],
+  ])('refuses %j', (argv, message) => {
+    expect(() => parseEmulatorArgs(argv, {})).toThrow(message);
+  });
 });

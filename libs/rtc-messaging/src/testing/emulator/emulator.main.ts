@@ -1,4 +1,5 @@
 import { describeAcceptedMessage } from './accepted-message.format';
+import { CountingTimes } from './counting-times';
 import { EMULATOR_DEMO_CREDENTIALS, RtcOpenApiEmulatorOptions } from './emulator.options';
 import { isInboundCommand, runInboundCommand } from './inbound-commands';
 import { RtcOpenApiEmulator } from './rtc-openapi-emulator';
@@ -9,7 +10,8 @@ import { RtcOpenApiEmulator } from './rtc-openapi-emulator';
  *     node dist/…/testing/emulator/emulator.main.js --port 0 --rate-limit 500
  *
  * On start it prints one JSON line, `{"url":"http://127.0.0.1:PORT"}`; on SIGTERM or SIGINT it
- * stops, prints `{"stats":{"received":N,"accepted":M,"throttled":T}}` and exits 0.
+ * stops, prints `{"stats":{"received":N,"accepted":M,"throttled":T,"probes":P}}` and exits 0
+ * (`probes`: `GET /` requests, such as a client's connection warm-ups).
  *
  * The flags are in `FLAGS` (each with its environment variable) and `FLAG_HELP`; `--help` prints
  * them, `--log` prints a line for each accepted message.
@@ -30,6 +32,11 @@ const FLAGS = {
   'secret-access-key': 'RTC_EMULATOR_SECRET_ACCESS_KEY',
   'record-limit': 'RTC_EMULATOR_RECORD_LIMIT',
   'jitter-ms': 'RTC_EMULATOR_JITTER_MS',
+  'count-at': 'RTC_EMULATOR_COUNT_AT',
+  'processing-us': 'RTC_EMULATOR_PROCESSING_US',
+  'stall-every-ms': 'RTC_EMULATOR_STALL_EVERY_MS',
+  'stall-ms': 'RTC_EMULATOR_STALL_MS',
+  'record-times': 'RTC_EMULATOR_RECORD_TIMES',
 } as const satisfies Record<string, string>;
 
 /**
@@ -52,6 +59,14 @@ const FLAG_HELP: Readonly<Record<keyof typeof FLAGS, readonly [value: string, te
   'jitter-ms': [
     'N',
     'one-way jitter: each request waits a random 0 to N ms before the emulator sees it; default 0',
+  ],
+  'count-at': ['receipt|answer', 'where the rate window counts a call; default receipt'],
+  'processing-us': ['N', 'CPU burnt per call before its answer, in µs; default 0'],
+  'stall-every-ms': ['N', "with --stall-ms, the emulator's event loop blocks every N ms"],
+  'stall-ms': ['M', 'how long each stall blocks the event loop, in ms'],
+  'record-times': [
+    'true|false',
+    'on SIGTERM, before the stats, print {"times":{"accepted":[…],"throttled":[…]}} (epoch ms)',
   ],
 };
 
@@ -97,6 +112,12 @@ export function emulatorHelp(): string {
   ].join('\n');
 }
 
+/** What the flags configure: the emulator, and what the process prints on SIGTERM. */
+export interface EmulatorProcessOptions extends RtcOpenApiEmulatorOptions {
+  /** Print the counting times (see `--record-times`). */
+  readonly recordTimes?: boolean;
+}
+
 function integer(flag: string, value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isInteger(n)) {
@@ -112,7 +133,7 @@ function integer(flag: string, value: string): number {
 export function parseEmulatorArgs(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>> = {},
-): RtcOpenApiEmulatorOptions {
+): EmulatorProcessOptions {
   const values = new Map<string, string[]>();
   for (const [flag, name] of Object.entries(FLAGS)) {
     const fromEnv = env[name];
@@ -135,7 +156,7 @@ export function parseEmulatorArgs(
 
   const last = (flag: string): string | undefined => values.get(flag)?.at(-1);
   const options: {
-    -readonly [K in keyof RtcOpenApiEmulatorOptions]: RtcOpenApiEmulatorOptions[K];
+    -readonly [K in keyof EmulatorProcessOptions]: EmulatorProcessOptions[K];
   } = { recordLimit: 0 };
   const port = last('port');
   if (port !== undefined) options.port = integer('port', port);
@@ -152,6 +173,28 @@ export function parseEmulatorArgs(
   }
   const jitter = last('jitter-ms');
   if (jitter !== undefined) options.arrivalJitterMs = integer('jitter-ms', jitter);
+  const countAt = last('count-at');
+  if (countAt !== undefined) {
+    if (countAt !== 'receipt' && countAt !== 'answer') {
+      throw new TypeError(`--count-at must be receipt or answer, got "${countAt}"`);
+    }
+    options.countAt = countAt;
+  }
+  for (const [flag, field] of [
+    ['processing-us', 'processingUs'],
+    ['stall-every-ms', 'stallEveryMs'],
+    ['stall-ms', 'stallMs'],
+  ] as const) {
+    const value = last(flag);
+    if (value !== undefined) options[field] = integer(flag, value);
+  }
+  const recordTimes = last('record-times');
+  if (recordTimes !== undefined) {
+    if (recordTimes !== 'true' && recordTimes !== 'false') {
+      throw new TypeError(`--record-times must be true or false, got "${recordTimes}"`);
+    }
+    options.recordTimes = recordTimes === 'true';
+  }
   const region = last('region');
   if (region !== undefined) options.region = region;
   const appIds = values.get('app-id');
@@ -179,7 +222,9 @@ export async function runEmulatorProcess(
   argv: readonly string[] = process.argv.slice(2),
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<RtcOpenApiEmulator> {
-  const emulator = new RtcOpenApiEmulator(parseEmulatorArgs(argv, env));
+  const { recordTimes, ...options } = parseEmulatorArgs(argv, env);
+  const emulator = new RtcOpenApiEmulator(options);
+  const times = recordTimes ? new CountingTimes(emulator) : undefined;
   const url = await emulator.start();
   process.stdout.write(`${JSON.stringify({ url })}\n`);
   if (hasSwitch(argv, 'log')) {
@@ -194,10 +239,12 @@ export async function runEmulatorProcess(
     if (stopping) process.exit(1);
     stopping = true;
     void emulator.stop().then(() => {
+      if (times) process.stdout.write(`${JSON.stringify({ times: times.report() })}\n`);
       const stats = {
         received: emulator.received,
         accepted: emulator.acceptedCount,
         throttled: emulator.throttled,
+        probes: emulator.probes,
       };
       process.stdout.write(`${JSON.stringify({ stats })}\n`, () => process.exit(0));
     });

@@ -20,6 +20,17 @@ export const MAX_REQUEST_BODY_BYTES = 1_048_576;
 /** What the rate limit counts calls against. */
 export type RateLimitKey = 'appId' | 'accessKey';
 
+/**
+ * When a call is counted against its rate window: `'receipt'` when the request reaches the
+ * emulator (after any arrival jitter), `'answer'` only when its answer is written (after the
+ * processing cost and any latency fault). A client's pacing must hold under both: a real gateway
+ * may count anywhere between the two.
+ */
+export type CountAt = 'receipt' | 'answer';
+
+/** The emulator's clock by default: epoch milliseconds with sub-millisecond precision. */
+export const preciseNow = (): number => performance.timeOrigin + performance.now();
+
 /** Options of {@link RtcOpenApiEmulator}. Every field is optional. */
 export interface RtcOpenApiEmulatorOptions {
   /**
@@ -72,8 +83,29 @@ export interface RtcOpenApiEmulatorOptions {
    */
   readonly arrivalJitterMs?: number;
   /**
-   * The clock, in epoch milliseconds, used for X-Date skew, the rate window and `receivedAt`.
-   * Tests inject one to move time without waiting. Default `Date.now`.
+   * Where the rate window counts a call: at `'receipt'` (the default) or at `'answer'` (see
+   * {@link CountAt}).
+   */
+  readonly countAt?: CountAt;
+  /**
+   * CPU the emulator burns on each call, in microseconds, after receipt and before the answer
+   * (and before the count with `countAt: 'answer'`): a gateway's signature check, parsing and
+   * logging. Requests queue behind it as they would at a busy gateway. Default 0.
+   */
+  readonly processingUs?: number;
+  /**
+   * Every `stallEveryMs` the emulator's own event loop blocks for `stallMs` (busy-waits: nothing
+   * is read, counted or answered meanwhile), as a gateway's garbage collection or a noisy
+   * neighbour does. Both or neither; default none.
+   */
+  readonly stallEveryMs?: number;
+  /** How long each stall of {@link stallEveryMs} blocks, in ms. */
+  readonly stallMs?: number;
+  /**
+   * The clock, in epoch milliseconds, used for X-Date skew, the rate window, `receivedAt` and
+   * `countedAt`. Tests inject one to move time without waiting. Default: the wall clock at
+   * sub-millisecond precision (`performance.timeOrigin + performance.now()`), so the window is
+   * exact to the microsecond. The processing cost and stalls always burn real time.
    */
   readonly now?: () => number;
 }
@@ -92,6 +124,11 @@ export interface ResolvedEmulatorOptions {
   readonly recordLimit: number;
   readonly keepAliveTimeoutMs: number;
   readonly arrivalJitterMs: number;
+  readonly countAt: CountAt;
+  readonly processingUs: number;
+  /** Both 0 when there are no stalls. */
+  readonly stallEveryMs: number;
+  readonly stallMs: number;
   readonly now: () => number;
 }
 
@@ -129,6 +166,17 @@ export function resolveEmulatorOptions(
   if (!(maxClockSkewMs >= 0)) {
     throw new RangeError(`RtcOpenApiEmulator: maxClockSkewMs must be >= 0, got ${maxClockSkewMs}`);
   }
+  const countAt = options.countAt ?? 'receipt';
+  if (countAt !== 'receipt' && countAt !== 'answer') {
+    throw new TypeError(`RtcOpenApiEmulator: countAt must be 'receipt' or 'answer'`);
+  }
+  const stallEveryMs = nonNegativeInteger('stallEveryMs', options.stallEveryMs ?? 0);
+  const stallMs = nonNegativeInteger('stallMs', options.stallMs ?? 0);
+  if ((stallEveryMs === 0) !== (stallMs === 0)) {
+    throw new RangeError(
+      'RtcOpenApiEmulator: stallEveryMs and stallMs go together (both above 0, or neither)',
+    );
+  }
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new RangeError(`RtcOpenApiEmulator: port must be 0..65535, got ${port}`);
@@ -153,6 +201,10 @@ export function resolveEmulatorOptions(
       options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
     ),
     arrivalJitterMs: nonNegativeInteger('arrivalJitterMs', options.arrivalJitterMs ?? 0),
-    now: options.now ?? Date.now,
+    countAt,
+    processingUs: nonNegativeInteger('processingUs', options.processingUs ?? 0),
+    stallEveryMs,
+    stallMs,
+    now: options.now ?? preciseNow,
   };
 }

@@ -11,7 +11,10 @@ export type {
   RtcOpenApiEmulatorEvents,
 } from './rtc-openapi-emulator';
 export { EMULATOR_DEMO_CREDENTIALS, MAX_REQUEST_BODY_BYTES } from './emulator.options';
-export type { RateLimitKey, RtcOpenApiEmulatorOptions } from './emulator.options';
+export type { CountAt, RateLimitKey, RtcOpenApiEmulatorOptions } from './emulator.options';
+export { CountingTimes, windowRate } from './counting-times';
+export type { CountingTimesReport } from './counting-times';
+export type { EventLoopStall } from './event-loop-stalls';
 export type {
   EmulatorFault,
   ErrorFault,

@@ -260,6 +260,7 @@ describe('RtcOpenApiEmulator', () => {
           binary: false,
           message: 'hello',
           receivedAt: expect.any(Date),
+          countedAt: expect.any(Number),
           accessKeyId: EMULATOR_DEMO_CREDENTIALS.accessKeyId,
         },
       ]);
@@ -320,6 +321,7 @@ describe('RtcOpenApiEmulator', () => {
           status: 401,
           code: 'MissingAuthenticationToken',
           message: expect.any(String),
+          at: expect.any(Number),
         },
       ]);
     });

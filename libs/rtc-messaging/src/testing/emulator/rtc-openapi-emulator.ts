@@ -18,6 +18,7 @@ import {
   resolveEmulatorOptions,
   RtcOpenApiEmulatorOptions,
 } from './emulator.options';
+import { busyWait, EventLoopStall, EventLoopStalls } from './event-loop-stalls';
 import { EmulatorFault, FaultQueue, InjectFaultOptions } from './faults';
 import { MessagingAction } from '../../rtc-openapi.constants';
 import { checkMessageBody, isMessagingAction, ValidMessageBody } from './message-rules';
@@ -30,6 +31,11 @@ export interface AcceptedMessage extends ValidMessageBody {
   /** The `ResponseMetadata.RequestId` of the call. */
   readonly requestId: string;
   readonly receivedAt: Date;
+  /**
+   * When the rate window counted the call (its `countAt` point), in epoch ms on the emulator's
+   * clock: `receivedAt` at full precision, or the moment its answer was written.
+   */
+  readonly countedAt: number;
   /** The access key that signed the call. */
   readonly accessKeyId: string;
 }
@@ -42,6 +48,8 @@ export interface RejectedCall {
   readonly status: number;
   readonly code: string;
   readonly message: string;
+  /** When the answer was written, in epoch ms on the emulator's clock. */
+  readonly at: number;
 }
 
 /** Events of {@link RtcOpenApiEmulator}. */
@@ -50,6 +58,8 @@ export interface RtcOpenApiEmulatorEvents {
   accepted: [message: AcceptedMessage];
   /** A call was answered with an error envelope, injected or not. */
   rejected: [call: RejectedCall];
+  /** The emulator's event loop was blocked by a `stallEveryMs` stall (told once it ended). */
+  stall: [stall: EventLoopStall];
 }
 
 interface CallContext {
@@ -143,6 +153,11 @@ export interface RtcOpenApiEmulatorTlsOptions {
  * one-second rate limit, then each action's field rules; and it answers with the real envelopes
  * and error codes. Accepted messages are recorded in {@link accepted} and emitted as `'accepted'`.
  *
+ * It can be made as hard on a client's pacing as a real gateway (see {@link RtcOpenApiEmulatorOptions}):
+ * `countAt` (the window counts a call at receipt or only at its answer), `processingUs` (CPU per
+ * call, so requests queue), `stallEveryMs`/`stallMs` (its event loop blocks) and
+ * `arrivalJitterMs` (one-way network jitter).
+ *
  * @example
  * const emulator = new RtcOpenApiEmulator({ appIds: ['my-app'] });
  * const endpoint = await emulator.start();
@@ -157,6 +172,7 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
   private readonly faults = new FaultQueue();
   private readonly records: AcceptedMessage[] = [];
   private readonly latencyTimers = new Set<NodeJS.Timeout>();
+  private readonly stalls: EventLoopStalls;
   private server: Server | undefined;
   private starting: Promise<string> | undefined;
   private baseUrl: string | undefined;
@@ -182,6 +198,12 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
       this.options.rateLimitPerSecond === undefined
         ? undefined
         : new SlidingWindowCounter(this.options.rateLimitPerSecond, 1000);
+    this.stalls = new EventLoopStalls(
+      this.options.stallEveryMs,
+      this.options.stallMs,
+      this.options.now,
+      (stall) => this.emit('stall', stall),
+    );
   }
 
   /**
@@ -208,6 +230,7 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
         const { port } = server.address() as AddressInfo;
         const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
         this.baseUrl = `${this.tls ? 'https' : 'http'}://${host}:${port}`;
+        this.stalls.start();
         resolve(this.baseUrl);
       });
     });
@@ -231,6 +254,7 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
     this.server = undefined;
     this.starting = undefined;
     this.baseUrl = undefined;
+    this.stalls.stop();
     for (const timer of this.latencyTimers) clearTimeout(timer);
     this.latencyTimers.clear();
     await new Promise<void>((resolve) => {
@@ -403,7 +427,10 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
     this.latencyTimers.add(timer);
   }
 
-  /** A request as it reaches the upstream: checked, counted, answered. */
+  /**
+   * A request as it reaches the upstream: checked, processed (the `processingUs` cost), counted
+   * at its `countAt` point, answered.
+   */
   private arrive(
     req: IncomingMessage,
     res: ServerResponse,
@@ -411,45 +438,60 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
     query: Readonly<Record<string, string>>,
     body: Buffer,
   ): void {
-    const now = this.options.now();
-    const auth = this.verifier.verify({ method: 'POST', query, headers: req.headers, body }, now);
+    const receivedAt = this.options.now();
+    // Synchronous, so requests that arrive meanwhile queue behind it, as at a busy gateway.
+    busyWait(this.options.processingUs / 1000);
+    const auth = this.verifier.verify(
+      { method: 'POST', query, headers: req.headers, body },
+      receivedAt,
+    );
     if (!auth.ok) {
       this.send(res, ctx, gatewayError(auth.code, auth.message));
       return;
     }
+    const { accessKeyId } = auth;
+    /** Evaluates the call now; counted at receipt, or at this moment when counted at answer. */
+    const evaluate = (countRate: boolean): Answer =>
+      this.evaluate(ctx, body, accessKeyId, receivedAt, this.countingTime(receivedAt), countRate);
     const fault = this.faults.take(ctx.action);
     if (fault === undefined) {
-      this.send(res, ctx, this.evaluate(ctx, body, auth.accessKeyId, now, true));
+      this.send(res, ctx, evaluate(true));
       return;
     }
     switch (fault.type) {
       case 'latency': {
-        const answer = this.evaluate(ctx, body, auth.accessKeyId, now, true);
+        // Counted at answer, the call is only counted once its late answer is written.
+        const early = this.options.countAt === 'receipt' ? evaluate(true) : undefined;
         const timer = setTimeout(() => {
           this.latencyTimers.delete(timer);
-          this.send(res, ctx, answer);
+          this.send(res, ctx, early ?? evaluate(true));
         }, fault.ms);
         this.latencyTimers.add(timer);
         return;
       }
       case 'error':
-        if (fault.deliver) this.evaluate(ctx, body, auth.accessKeyId, now, false);
+        if (fault.deliver) evaluate(false);
         this.send(res, ctx, faultAnswer(fault));
         return;
       case 'reset':
-        if (fault.deliver) this.evaluate(ctx, body, auth.accessKeyId, now, false);
+        if (fault.deliver) evaluate(false);
         req.socket.destroy();
         return;
       case 'html-page':
-        if (fault.deliver) this.evaluate(ctx, body, auth.accessKeyId, now, false);
+        if (fault.deliver) evaluate(false);
         sendHtmlPage(res, fault.status ?? 502);
         return;
       case 'result': {
-        const answer = this.evaluate(ctx, body, auth.accessKeyId, now, true);
+        const answer = evaluate(true);
         this.send(res, ctx, answer.error ? answer : { ...answer, result: fault.result });
         return;
       }
     }
+  }
+
+  /** Where the rate window counts a call received at `receivedAt`, if it is counted now. */
+  private countingTime(receivedAt: number): number {
+    return this.options.countAt === 'receipt' ? receivedAt : this.options.now();
   }
 
   /**
@@ -460,7 +502,8 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
     ctx: CallContext,
     body: Buffer,
     accessKeyId: string,
-    now: number,
+    receivedAt: number,
+    countedAt: number,
     countRate: boolean,
   ): Answer {
     if (body.length === 0) {
@@ -484,7 +527,7 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
           : typeof fields.AppId === 'string'
             ? fields.AppId
             : '';
-      if (!this.limiter.tryAcquire(key, now)) {
+      if (!this.limiter.tryAcquire(key, countedAt)) {
         this.throttledTotal++;
         return serviceError(
           'FlowLimitExceeded.QPSOverLimit',
@@ -508,7 +551,8 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
       roomId,
       binary,
       message,
-      receivedAt: new Date(now),
+      receivedAt: new Date(receivedAt),
+      countedAt,
       accessKeyId,
     });
     return SUCCESS;
@@ -552,6 +596,7 @@ export class RtcOpenApiEmulator extends EventEmitter<RtcOpenApiEmulatorEvents> {
         status: answer.status,
         code: answer.error.Code,
         message: answer.error.Message,
+        at: this.options.now(),
       });
     }
   }
