@@ -646,6 +646,22 @@ describe('CallBudget', () => {
       expect(times.length).toBe(7);
     });
 
+    it('tries a release the shared store failed again, on the shared store', async () => {
+      const store = new FlakyStore(memory);
+      const b = budget(store, { perSecond: 4, onStoreError: 'local', instances: 2 });
+      const place = await b.acquire('app');
+      store.failing = true;
+      b.release(place);
+      await jest.advanceTimersByTimeAsync(50);
+      store.failing = false;
+      await jest.advanceTimersByTimeAsync(100);
+      // The retry, 100 ms after the failure, reached the shared store (it used to stop short).
+      expect(store.releases).toEqual([place.id, place.id]);
+      expect(memory.held('app')).toBe(1);
+      await jest.advanceTimersByTimeAsync(1_000);
+      expect(memory.held('app')).toBe(0);
+    });
+
     it('probes the failed store at most once per probe interval', async () => {
       const store = new FlakyStore(memory);
       const b = budget(store, {

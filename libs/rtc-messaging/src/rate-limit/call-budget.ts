@@ -27,8 +27,8 @@ const HOLD_GRACE_MS = 1_000;
 /**
  * When a release the store failed (a Redis blip) is tried again, in ms after each failure. A
  * release that never gets through holds its place for the call's whole timeout and more, a
- * place lost for seconds per failed release; a retry is dated later, which only holds the place
- * a little longer.
+ * place lost for seconds per failed release. A retry carries the first try's dating and may only
+ * bring the hold earlier (the first try may have landed after all).
  */
 const RELEASE_RETRIES_MS = [100, 400];
 
