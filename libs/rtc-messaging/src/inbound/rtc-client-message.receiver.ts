@@ -1,7 +1,7 @@
 import type { FieldViolation } from '../errors';
 import { MAX_MESSAGE_BYTES } from '../rtc-openapi.constants';
 import type { RtcLogger } from '../telemetry/rtc-logger';
-import { orDeadline, TIMED_OUT } from './with-time-limit';
+import { orDeadline, TIMED_OUT } from './or-deadline';
 import { RTC_INBOUND_TYPES, RTC_SPANS } from '../telemetry/telemetry-names';
 import type { RtcTokenService } from '../token-service/rtc-token.service';
 import { messageBytes } from '../validation';

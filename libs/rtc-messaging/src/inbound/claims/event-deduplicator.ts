@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RtcLogger } from '../../telemetry/rtc-logger';
-import { orDeadline, TIMED_OUT } from '../with-time-limit';
+import { orDeadline, TIMED_OUT } from '../or-deadline';
 import type { RtcEventClaimStore } from './event-claim-store.interface';
 
 /** How long a running claim lasts unless renewed: an instance that died frees it this soon. */

@@ -1,11 +1,11 @@
 import type { Cluster, Redis } from 'ioredis';
+import { answeredWithin, REDIS_DOWN_STATES } from '../../rate-limit/redis-fail-fast';
 import { DEFAULT_REDIS_TIMEOUT_MS } from '../../rate-limit/redis-rate-limit.store';
 import {
   RtcEventClaim,
   RtcEventClaimState,
   RtcEventClaimStore,
 } from './event-claim-store.interface';
-import { withTimeLimit } from '../with-time-limit';
 
 /** The value of a handled claim; a running one is `running:<owner>`. */
 const HANDLED = 'handled';
@@ -40,9 +40,6 @@ type ClientWithScripts = (Redis | Cluster) & {
   rtcInboundComplete(key: string, value: string, ttlMs: number): Promise<number>;
   rtcInboundRelease(key: string, value: string): Promise<number>;
 };
-
-/** States of an ioredis client in which a command would queue rather than go out. */
-const DOWN_STATES = new Set(['reconnecting', 'disconnecting', 'close', 'end']);
 
 /** Options of `RedisEventClaimStore`. */
 export interface RedisEventClaimStoreOptions {
@@ -121,9 +118,9 @@ export class RedisEventClaimStore implements RtcEventClaimStore {
    * offline, it could land after its delivery was answered, and claim behind RTC's retry.
    */
   private limited<T>(command: () => Promise<T>): Promise<T> {
-    if (DOWN_STATES.has(this.#client.status)) {
+    if (REDIS_DOWN_STATES.has(this.#client.status)) {
       return Promise.reject(new Error(`Redis connection is ${this.#client.status}`));
     }
-    return withTimeLimit(command(), this.timeoutMs, 'Redis');
+    return answeredWithin(command(), this.timeoutMs);
   }
 }
