@@ -12,7 +12,8 @@ import type {
   ResolvedRateLimitOptions,
   ResolvedRtcMessagingOptions,
 } from '../rtc-messaging.options';
-import type { BudgetPlace, CallBudget } from '../rate-limit/call-budget';
+import type { CallBudget } from '../rate-limit/call-budget';
+import type { BudgetPlace } from '../rate-limit/key-takes';
 import type { BudgetPriority } from '../rate-limit/waiter-queue';
 import { backoffDelayMs, isRetryable } from '../retry/retry-policy';
 import { MessagingAction } from '../rtc-openapi.constants';

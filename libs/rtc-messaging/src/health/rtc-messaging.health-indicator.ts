@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { RtcError } from '../errors';
-import type { BudgetStoreState } from '../rate-limit/call-budget';
+import type { BudgetStoreState } from '../rate-limit/store-health';
 import type { CallBudget } from '../rate-limit/call-budget';
 import { RTC_CALL_BUDGET, RTC_MESSAGING_OPTIONS } from '../rtc-messaging.constants';
 import type { ResolvedRtcMessagingOptions } from '../rtc-messaging.options';

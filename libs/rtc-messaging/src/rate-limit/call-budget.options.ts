@@ -1,5 +1,5 @@
 import { DEFAULT_TIMEOUT_MS, MESSAGING_CALLS_PER_SECOND } from '../rtc-openapi.constants';
-import type { BudgetStoreState } from './call-budget';
+import type { BudgetStoreState } from './store-health';
 import type { BudgetPriority } from './waiter-queue';
 
 /**

@@ -6,10 +6,11 @@ import type {
   ResolvedRtcMessagingOptions,
 } from '../rtc-messaging.options';
 import type { RtcLogger } from '../telemetry/rtc-logger';
-import { BudgetStoreState, CallBudget } from './call-budget';
+import { CallBudget } from './call-budget';
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
 import { RateLimitStore } from './rate-limit-store.interface';
 import { RedisRateLimitStore } from './redis-rate-limit.store';
+import { BudgetStoreState } from './store-health';
 
 /**
  * The module's budget, its store made from the options: Redis when `redis` is set, else memory.

@@ -1,9 +1,11 @@
 import { RtcBudgetUnavailableError } from '../errors/rtc-budget-unavailable.error';
 import { RtcConfigurationError } from '../errors/rtc-configuration.error';
 import { RtcRateLimitedError } from '../errors/rtc-rate-limited.error';
-import { BudgetStoreState, CallBudget, CallBudgetOptions } from './call-budget';
+import { CallBudget, CallBudgetOptions } from './call-budget';
+import { BudgetStoreState } from './store-health';
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
-import { RateLimitStore, TakeResult } from './rate-limit-store.interface';
+import { RateLimitStore, ReleaseOptions, TakeResult } from './rate-limit-store.interface';
+import { DATING_SLACK_MS, DRIFT_ALLOWANCE } from './release-dating';
 import { seededRandom } from '../../test/time-windows';
 import { SlidingWindowCounter } from '../testing/emulator/sliding-window-counter';
 
@@ -75,7 +77,10 @@ describe('CallBudget', () => {
   });
 
   afterEach(async () => {
-    await Promise.all(budgets.splice(0).map((b) => b.close()));
+    // Closing waits (a second at most) for releases still being tried again.
+    const closing = Promise.all(budgets.splice(0).map((b) => b.close()));
+    await jest.advanceTimersByTimeAsync(1_000);
+    await closing;
     jest.useRealTimers();
   });
 
@@ -112,6 +117,73 @@ describe('CallBudget', () => {
     expect(next.settled).toBe(false);
     await jest.advanceTimersByTimeAsync(1);
     expect(next).toEqual({ settled: true });
+  });
+
+  it('tries a release the store failed again, so the place frees a window after it gets through', async () => {
+    const store = new FlakyStore(memory);
+    const b = budget(store, { perSecond: 1, maxWaitMs: 10_000 });
+    const place = await b.acquire('app');
+    store.failing = true;
+    b.release(place);
+    await jest.advanceTimersByTimeAsync(50);
+    store.failing = false;
+    // The retry, 100 ms after the failure, gets through: the place frees at t=1,100.
+    const next = track(b.acquire('app'));
+    await jest.advanceTimersByTimeAsync(1_049);
+    expect(next.settled).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(next).toEqual({ settled: true });
+    expect(store.releases).toEqual([place.id, place.id]);
+  });
+
+  it('dates a release from its take: the store’s time of it plus the span until the answer was seen', async () => {
+    // A store that dates releases from its takes, as Redis does: its clock is far from ours.
+    const releases: Array<{ id: string; options?: ReleaseOptions }> = [];
+    let fail = false;
+    const store: RateLimitStore = {
+      tryTake: async (key, id, limit, holdMs) => {
+        const result = await memory.tryTake(key, id, limit, holdMs);
+        return result.granted ? { granted: true, takenAt: 7e12 + Date.now() } : result;
+      },
+      release: async (key, id, options) => {
+        releases.push({ id, options });
+        if (fail) throw new Error('Redis did not answer within 250 ms');
+        return memory.release(key, id);
+      },
+    };
+    const b = budget(store, { perSecond: 2 });
+    await jest.advanceTimersByTimeAsync(100);
+    const place = await b.acquire('app');
+    await jest.advanceTimersByTimeAsync(400); // the call's round trip
+    fail = true;
+    b.release(place);
+    await jest.advanceTimersByTimeAsync(600);
+    const dated = 7e12 + 100 + 400 + DATING_SLACK_MS + 400 * DRIFT_ALLOWANCE;
+    // Every try carries the dating of the moment the answer was seen; the retries may only bring
+    // the hold earlier (the first try may have landed).
+    expect(releases).toEqual([
+      { id: place.id, options: { answeredBy: dated, onlyEarlier: false } },
+      { id: place.id, options: { answeredBy: dated, onlyEarlier: true } },
+      { id: place.id, options: { answeredBy: dated, onlyEarlier: true } },
+    ]);
+  });
+
+  it('releases the place of a take that failed, in case it landed (a Redis timeout)', async () => {
+    // The store takes the place, then reports a timeout, as Redis may when it answers late.
+    const store: RateLimitStore = {
+      tryTake: async (key, id, limit, holdMs) => {
+        await memory.tryTake(key, id, limit, holdMs);
+        throw new Error('Redis did not answer within 250 ms');
+      },
+      release: (key, id) => memory.release(key, id),
+    };
+    const b = budget(store, { perSecond: 1 });
+    await expect(b.acquire('app')).rejects.toBeInstanceOf(RtcBudgetUnavailableError);
+    // Held a window from the failure, not for the whole hold (the call timeout and more).
+    await jest.advanceTimersByTimeAsync(999);
+    expect(memory.held('app')).toBe(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(memory.held('app')).toBe(0);
   });
 
   it('releases a place granted to nobody (its caller gave up meanwhile)', async () => {
@@ -572,6 +644,22 @@ describe('CallBudget', () => {
       expect(b.storeState).toBe('shared');
       expect(states).toEqual(['local', 'shared']);
       expect(times.length).toBe(7);
+    });
+
+    it('tries a release the shared store failed again, on the shared store', async () => {
+      const store = new FlakyStore(memory);
+      const b = budget(store, { perSecond: 4, onStoreError: 'local', instances: 2 });
+      const place = await b.acquire('app');
+      store.failing = true;
+      b.release(place);
+      await jest.advanceTimersByTimeAsync(50);
+      store.failing = false;
+      await jest.advanceTimersByTimeAsync(100);
+      // The retry, 100 ms after the failure, reached the shared store (it used to stop short).
+      expect(store.releases).toEqual([place.id, place.id]);
+      expect(memory.held('app')).toBe(1);
+      await jest.advanceTimersByTimeAsync(1_000);
+      expect(memory.held('app')).toBe(0);
     });
 
     it('probes the failed store at most once per probe interval', async () => {

@@ -1,5 +1,5 @@
 import { MemoryRateLimitStore, refusal } from './memory-rate-limit.store';
-import { RateLimitStore, TakeResult } from './rate-limit-store.interface';
+import { RateLimitStore, ReleaseOptions, TakeResult } from './rate-limit-store.interface';
 
 /** Which store decides: the shared one, or this instance's memory while the shared one fails. */
 export type FallbackState = 'shared' | 'local';
@@ -44,8 +44,12 @@ export class FallbackRateLimitStore implements RateLimitStore {
   private readonly probeIntervalMs: number;
   private readonly now: () => number;
   private readonly onStateChange?: (state: FallbackState, error?: unknown) => void;
-  /** Places the shared store granted and holds, to release there too. */
-  private readonly sharedPlaces = new Set<string>();
+  /**
+   * Places the shared store granted (or may have), to release there too, each with when the
+   * shared store stops holding it anyway (its take plus `holdMs`). In take order, which is that
+   * order too (the budget holds every place as long), so passed ones are dropped from the front.
+   */
+  private readonly sharedPlaces = new Map<string, number>();
   private current: FallbackState = 'shared';
   private lastProbeAt = -Infinity;
   private probing = false;
@@ -86,11 +90,13 @@ export class FallbackRateLimitStore implements RateLimitStore {
     try {
       result = await this.shared.tryTake(key, id, Math.max(0, limit - unknown), holdMs, bulk);
     } catch (error) {
+      // It may have landed (a timeout): released there too, it does not stay held unused.
+      this.heldShared(id, holdMs);
       this.switchTo('local', error);
       return this.takeLocally(key, id, limit, holdMs, bulk);
     }
     if (result.granted) {
-      this.sharedPlaces.add(id);
+      this.heldShared(id, holdMs);
       this.mine.take(key, id, UNLIMITED, holdMs, bulk);
       return result;
     }
@@ -100,9 +106,28 @@ export class FallbackRateLimitStore implements RateLimitStore {
       : result;
   }
 
-  async release(key: string, id: string): Promise<void> {
+  /**
+   * A dating (`options.answeredBy`) is always by the shared store's clock: only a place the shared
+   * store granted returns a `takenAt` to date from. The memory stores date by their own clock.
+   */
+  async release(key: string, id: string, options?: ReleaseOptions): Promise<void> {
     await Promise.all([this.mine.release(key, id), this.localOnly.release(key, id)]);
-    if (this.sharedPlaces.delete(id)) await this.shared.release(key, id);
+    const until = this.sharedPlaces.get(id);
+    if (until === undefined) return;
+    if (until > this.now()) await this.shared.release(key, id, options);
+    // Forgotten only once the release got through (or the shared hold passed): a release that
+    // failed is tried again by the budget, and must reach the shared store then.
+    this.sharedPlaces.delete(id);
+  }
+
+  /** Records a place the shared store holds for `holdMs` from now unless released. */
+  private heldShared(id: string, holdMs: number): void {
+    const now = this.now();
+    for (const [held, until] of this.sharedPlaces) {
+      if (until > now) break;
+      this.sharedPlaces.delete(held);
+    }
+    this.sharedPlaces.set(id, now + holdMs);
   }
 
   /** Closes the local stores; the shared store belongs to whoever made it. */
@@ -144,7 +169,7 @@ export class FallbackRateLimitStore implements RateLimitStore {
     try {
       const unknown = this.localOnly.held(key);
       const result = await this.shared.tryTake(key, id, Math.max(0, limit - unknown), holdMs, bulk);
-      if (result.granted) this.sharedPlaces.add(id);
+      if (result.granted) this.heldShared(id, holdMs);
       this.switchTo('shared');
     } catch {
       // Still failing: stay local.

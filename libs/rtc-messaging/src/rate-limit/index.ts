@@ -1,6 +1,7 @@
 export {
   assertTakeArguments,
   RateLimitStore,
+  ReleaseOptions,
   TakeResult,
   UPSTREAM_WINDOW_MS,
 } from './rate-limit-store.interface';
@@ -12,13 +13,8 @@ export {
   RedisRateLimitStore,
   RedisRateLimitStoreOptions,
 } from './redis-rate-limit.store';
-export {
-  AcquireOptions,
-  BudgetPlace,
-  BudgetStoreState,
-  CALL_BUDGET_DEFAULTS,
-  CallBudget,
-  CallBudgetOptions,
-} from './call-budget';
+export { AcquireOptions, CALL_BUDGET_DEFAULTS, CallBudget, CallBudgetOptions } from './call-budget';
+export { BudgetPlace } from './key-takes';
+export { BudgetStoreState } from './store-health';
 export { BudgetPriority } from './waiter-queue';
 export { ThrottleFeedback } from './throttle-feedback';

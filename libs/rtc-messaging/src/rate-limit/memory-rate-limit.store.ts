@@ -73,6 +73,10 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return this.take(key, id, limit, holdMs, bulk);
   }
 
+  /**
+   * Dated by this store's clock when it is called, which is the instance's own: there is no trip
+   * to a store to leave out, so the dating of `ReleaseOptions` is not needed (nor is `takenAt`).
+   */
   async release(key: string, id: string): Promise<void> {
     const places = this.keys.get(key);
     if (!places) return;

@@ -1,6 +1,14 @@
 /** What one `tryTake` decided. */
 export type TakeResult =
-  | { readonly granted: true }
+  | {
+      readonly granted: true;
+      /**
+       * The store's time of the take, in ms by its own clock, for a store that dates a release
+       * from it (`ReleaseOptions.answeredBy`, see `release-dating.ts`); absent from a store that
+       * dates releases by its own clock on arrival at no cost (memory).
+       */
+      readonly takenAt?: number;
+    }
   | {
       readonly granted: false;
       /**
@@ -10,6 +18,22 @@ export type TakeResult =
        */
       readonly retryAfterMs: number;
     };
+
+/** How a release is dated (see `release-dating.ts`). */
+export interface ReleaseOptions {
+  /**
+   * A time by the store's clock, from the take's `takenAt`, no earlier than the call's answer:
+   * the place is held until the earlier of it and the store's time on arrival, plus the window,
+   * so a release that reaches the store late does not hold the place longer. A store without
+   * `takenAt` ignores it.
+   */
+  readonly answeredBy?: number;
+  /**
+   * A retry of a release that may already have landed: it only ever brings the place's hold
+   * earlier, never later (a first release may also lengthen a hold its call outran).
+   */
+  readonly onlyEarlier?: boolean;
+}
 
 /**
  * Where the budget keeps the places of the upstream's window, so that one process (memory) or
@@ -46,10 +70,11 @@ export interface RateLimitStore {
   ): Promise<TakeResult>;
 
   /**
-   * Holds the place `id` of `key` for one window from now, instead of its `holdMs`: the call has
-   * ended. Releasing a place that is no longer held does nothing.
+   * Holds the place `id` of `key` for one window from when its call ended, instead of its
+   * `holdMs`: from now, or from `options.answeredBy` when that is earlier. Releasing a place that
+   * is no longer held does nothing.
    */
-  release(key: string, id: string): Promise<void>;
+  release(key: string, id: string, options?: ReleaseOptions): Promise<void>;
 
   /** Releases what the store owns (timers, connections it opened). */
   close?(): Promise<void>;

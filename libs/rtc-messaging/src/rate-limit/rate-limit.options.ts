@@ -70,7 +70,8 @@ function IsBudgetKey(): PropertyDecorator {
 
 /**
  * The shared budget of calls to the four messaging actions. Every call, retries included, takes a
- * unit before it goes out; when none is left, calls wait in order.
+ * place before it goes out and holds it until its answer plus one second; when none is free,
+ * calls wait in order.
  * (class-validator runs the lowest decorator first, so each type check sits at the bottom.)
  */
 export class RateLimitOptions {

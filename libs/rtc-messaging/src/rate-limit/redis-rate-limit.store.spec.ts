@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { AddressInfo, createServer, Server, Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { RtcBudgetUnavailableError } from '../errors/rtc-budget-unavailable.error';
-import { BudgetStoreState, CallBudget } from './call-budget';
+import { CallBudget } from './call-budget';
+import { BudgetStoreState } from './store-health';
 import { RedisRateLimitStore, sameSlotKey } from './redis-rate-limit.store';
+import { answeredBy } from './release-dating';
 import { seededRandom } from '../../test/time-windows';
 import { SlidingWindowCounter } from '../testing/emulator/sliding-window-counter';
 
@@ -95,7 +97,10 @@ describe('RedisRateLimitStore (real Redis at 127.0.0.1:6379)', () => {
   it('grants the limit at once, refuses with when a place may free, grants again a window after a release', async () => {
     const s = store({ client: client(), keyPrefix: prefix, windowMs: 200 });
     for (let i = 0; i < 3; i++) {
-      expect(await s.tryTake('basic', `p${i}`, 3, HOLD_MS)).toEqual({ granted: true });
+      expect(await s.tryTake('basic', `p${i}`, 3, HOLD_MS)).toEqual({
+        granted: true,
+        takenAt: expect.any(Number),
+      });
     }
     // All three in flight: a place frees no sooner than a window after a release to come.
     expect(await s.tryTake('basic', 'x', 3, HOLD_MS)).toEqual({
@@ -109,7 +114,7 @@ describe('RedisRateLimitStore (real Redis at 127.0.0.1:6379)', () => {
     expect(retryAfterMs).toBeGreaterThan(150);
     expect(retryAfterMs).toBeLessThanOrEqual(200);
     await sleep(retryAfterMs);
-    expect(await s.tryTake('basic', 'x', 3, HOLD_MS)).toEqual({ granted: true });
+    expect(await s.tryTake('basic', 'x', 3, HOLD_MS)).toMatchObject({ granted: true });
   });
 
   it('keeps the places in a sorted set, scored in µs by Redis’s clock, gone with their holds', async () => {
@@ -134,6 +139,79 @@ describe('RedisRateLimitStore (real Redis at 127.0.0.1:6379)', () => {
     expect(await admin.pttl(key)).toBeLessThanOrEqual(300);
     await sleep(310);
     expect(await admin.exists(key)).toBe(0);
+  });
+
+  describe('a release dated from its take (the take’s Redis time plus the local span)', () => {
+    it('returns the take’s Redis time, in ms', async () => {
+      const s = store({ client: client(), keyPrefix: prefix });
+      const [beforeS, beforeUs] = await admin.time();
+      const taken = await s.tryTake('dated-time', 'a', 1, HOLD_MS);
+      const [afterS, afterUs] = await admin.time();
+      const ms = (seconds: string | number, us: string | number) =>
+        Number(seconds) * 1_000 + Number(us) / 1_000;
+      expect(taken).toEqual({ granted: true, takenAt: expect.any(Number) });
+      const { takenAt } = taken as { takenAt: number };
+      expect(takenAt).toBeGreaterThanOrEqual(ms(beforeS, beforeUs));
+      expect(takenAt).toBeLessThanOrEqual(ms(afterS, afterUs));
+    });
+
+    it('frees a place whose release reaches Redis late at its dated answer plus the window, not its arrival plus the window', async () => {
+      const windowMs = 200;
+      const s = store({ client: client(), keyPrefix: prefix, windowMs });
+      const key = `${prefix}places:late`;
+      const sentAt = performance.now();
+      const taken = await s.tryTake('late', 'a', 1, HOLD_MS);
+      const { takenAt } = taken as { takenAt: number };
+      const dated = answeredBy(takenAt, sentAt, performance.now());
+      // The release reaches Redis 150 ms after the answer was seen (event-loop lag, a queue).
+      await sleep(150);
+      await s.release('late', 'a', { answeredBy: dated });
+      const heldUntil = Number(await admin.zscore(key, 'a'));
+      expect(heldUntil).toBe(Math.ceil(dated * 1_000) + windowMs * 1_000);
+      // Dated by its arrival it would be held until at least 150 ms + the window after the take.
+      expect(heldUntil / 1_000 - takenAt).toBeLessThan(windowMs + 150);
+      // And the place does free then: the next take is told to wait no longer than that.
+      const refused = await s.tryTake('late', 'b', 1, HOLD_MS);
+      expect(refused).toMatchObject({ granted: false });
+      await sleep((refused as { retryAfterMs: number }).retryAfterMs);
+      expect(await s.tryTake('late', 'b', 1, HOLD_MS)).toMatchObject({ granted: true });
+    });
+
+    it('uses its own arrival when that comes before the dated answer', async () => {
+      const s = store({ client: client(), keyPrefix: prefix, windowMs: 200 });
+      const taken = await s.tryTake('early', 'a', 1, HOLD_MS);
+      const { takenAt } = taken as { takenAt: number };
+      await s.release('early', 'a', { answeredBy: takenAt + 60_000 });
+      const [afterS, afterUs] = await admin.time();
+      const heldUntil = Number(await admin.zscore(`${prefix}places:early`, 'a'));
+      expect(heldUntil).toBeLessThanOrEqual(Number(afterS) * 1e6 + Number(afterUs) + 200_000);
+    });
+
+    it('lets a retry only bring a hold earlier, never lengthen a place already released', async () => {
+      const s = store({ client: client(), keyPrefix: prefix, windowMs: 200 });
+      const key = `${prefix}places:retry`;
+      await s.tryTake('retry', 'a', 1, HOLD_MS);
+      await s.release('retry', 'a');
+      const first = await admin.zscore(key, 'a');
+      await sleep(20);
+      // The first try landed after all: its retry, dated by a later arrival, changes nothing.
+      await s.release('retry', 'a', { onlyEarlier: true });
+      expect(await admin.zscore(key, 'a')).toBe(first);
+      // A first release does move it (here later: that is what the retry must not do).
+      await s.release('retry', 'a');
+      expect(Number(await admin.zscore(key, 'a'))).toBeGreaterThan(Number(first));
+    });
+
+    it('lengthens, on a first release, the hold of a call that outran it', async () => {
+      const s = store({ client: client(), keyPrefix: prefix, windowMs: 200 });
+      const key = `${prefix}places:outran`;
+      // Held 250 ms if never released; the call ends 100 ms in: held until then plus 200 ms.
+      await s.tryTake('outran', 'a', 1, 250);
+      const provisional = Number(await admin.zscore(key, 'a'));
+      await sleep(100);
+      await s.release('outran', 'a');
+      expect(Number(await admin.zscore(key, 'a'))).toBeGreaterThan(provisional);
+    });
   });
 
   it('ignores a release of a place it no longer holds', async () => {
@@ -204,6 +282,7 @@ describe('RedisRateLimitStore (real Redis at 127.0.0.1:6379)', () => {
         return Array.from({ length: 8 }, async (_, caller) => {
           for (let i = 0; performance.now() < until; i++) {
             const id = `${caller}-${i}-${random()}`;
+            const sentAt = performance.now();
             const result = await s.tryTake(key, id, limit, 10_000);
             if (!result.granted) {
               await sleep(result.retryAfterMs);
@@ -213,8 +292,10 @@ describe('RedisRateLimitStore (real Redis at 127.0.0.1:6379)', () => {
             // release goes (it is dated later, by Redis's clock): the counting instant lies here.
             const granted = performance.now();
             await sleep(roundTrip());
-            calls.push({ granted, answered: performance.now() });
-            await s.release(key, id);
+            const answered = performance.now();
+            calls.push({ granted, answered });
+            // Dated from the take, as the budget dates it (see `release-dating.ts`).
+            await s.release(key, id, { answeredBy: answeredBy(result.takenAt!, sentAt, answered) });
           }
         });
       }),
@@ -236,7 +317,7 @@ describe('RedisRateLimitStore (real Redis at 127.0.0.1:6379)', () => {
       url: `redis://${REDIS_HOST}:${REDIS_PORT}`,
       keyPrefix: prefix,
     });
-    expect(await owned.tryTake('url', 'a', 1, HOLD_MS)).toEqual({ granted: true });
+    expect(await owned.tryTake('url', 'a', 1, HOLD_MS)).toMatchObject({ granted: true });
     await owned.close();
     await expect(owned.tryTake('url', 'b', 1, HOLD_MS)).rejects.toThrow();
 

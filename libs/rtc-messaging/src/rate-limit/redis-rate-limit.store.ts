@@ -2,6 +2,7 @@ import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import {
   assertTakeArguments,
   RateLimitStore,
+  ReleaseOptions,
   TakeResult,
   UPSTREAM_WINDOW_MS,
 } from './rate-limit-store.interface';
@@ -71,7 +72,8 @@ export type RedisRateLimitStoreOptions = CommonOptions &
  * KEYS[1] = the key's sorted set (member = place id, score = hold-until in µs), KEYS[2] = its
  * interactive places; ARGV = id, limit, hold in µs (whole), window in µs (whole), 1 for a bulk
  * take (else 0).
- * Returns {1} when granted, {0, retryAfterMs} when refused.
+ * Returns {1, now in µs} when granted (the take's Redis time, from which its release is dated:
+ * see `release-dating.ts`), {0, retryAfterMs} when refused.
  */
 const TAKE_SCRIPT = `
 if redis.replicate_commands then redis.replicate_commands() end
@@ -96,7 +98,7 @@ if held < limit then
     redis.call('ZADD', KEYS[2], untilUs, ARGV[1])
     if redis.call('PTTL', KEYS[2]) < holdMs then redis.call('PEXPIRE', KEYS[2], holdMs) end
   end
-  return {1}
+  return {1, now}
 end
 local wait = tonumber(ARGV[4])
 if held > 0 then
@@ -107,19 +109,40 @@ return {0, math.max(1, math.ceil(wait / 1000))}
 `;
 
 /**
- * A release: the place, if still held, is held until one window from now by Redis's clock.
- * KEYS = the key's two sorted sets (see the take); ARGV = id, window in µs (whole).
+ * A release: the place, if still held, is held until one window after its call ended, by Redis's
+ * clock. When the call ended is the earlier of the script's own time (after the answer: the release
+ * was sent once the answer was seen) and the caller's dated answer, the take's Redis time plus the
+ * local time from sending the take to seeing the answer (proved no earlier than the answer in
+ * `release-dating.ts`). Both are at or after the answer, so the earlier is too: the bound holds, and
+ * a release that reaches Redis late (event-loop lag, a queue at Redis) no longer holds its place
+ * for that delay.
+ *
+ * A first release sets the hold whether it is earlier or later than the in-flight one (a call that
+ * outran its provisional hold, after a long stall, must still be held until its answer plus the
+ * window). A retry only brings it earlier: the first may have landed, and the retry, dated by a
+ * later arrival, would otherwise lengthen an already-released place's hold.
+ *
+ * KEYS = the key's two sorted sets (see the take); ARGV = id, window in µs (whole), dated answer
+ * in µs (whole, or '' when undated), '1' for a retry (else '0').
  */
 const RELEASE_SCRIPT = `
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local window = tonumber(ARGV[2])
-local untilUs = string.format('%d', now + window)
-local windowMs = math.ceil(window / 1000)
+local ended = now
+if ARGV[3] ~= '' then ended = math.min(now, tonumber(ARGV[3])) end
+local untilUs = ended + tonumber(ARGV[2])
+local retry = ARGV[4] == '1'
 for _, key in ipairs(KEYS) do
-  if redis.call('ZADD', key, 'XX', 'CH', untilUs, ARGV[1]) == 1 then
-    if redis.call('PTTL', key) < windowMs then redis.call('PEXPIRE', key, windowMs) end
+  local current = redis.call('ZSCORE', key, ARGV[1])
+  if current and (not retry or untilUs < tonumber(current)) then
+    if untilUs <= now then
+      redis.call('ZREM', key, ARGV[1])
+    else
+      redis.call('ZADD', key, string.format('%d', untilUs), ARGV[1])
+      local ms = math.ceil((untilUs - now) / 1000)
+      if redis.call('PTTL', key) < ms then redis.call('PEXPIRE', key, ms) end
+    end
   end
 end
 return 1
@@ -139,7 +162,14 @@ type ClientWithScripts = (Redis | Cluster) & {
     windowUs: number,
     bulk: 0 | 1,
   ): Promise<number[]>;
-  [RELEASE](key: string, interactiveKey: string, id: string, windowUs: number): Promise<number>;
+  [RELEASE](
+    key: string,
+    interactiveKey: string,
+    id: string,
+    windowUs: number,
+    answeredByUs: number | '',
+    retry: 0 | 1,
+  ): Promise<number>;
 };
 
 /**
@@ -225,19 +255,24 @@ export class RedisRateLimitStore implements RateLimitStore {
         bulk ? 1 : 0,
       ),
     );
-    if (reply[0] === 1) return { granted: true };
+    // The script's time in µs; in ms it keeps µs as a fraction (well within a double's precision).
+    if (reply[0] === 1) return { granted: true, takenAt: Number(reply[1]) / 1_000 };
     return { granted: false, retryAfterMs: Number(reply[1]) };
   }
 
-  async release(key: string, id: string): Promise<void> {
+  async release(key: string, id: string, options: ReleaseOptions = {}): Promise<void> {
     this.assertUp();
     const placesKey = this.placesKey(key);
+    const { answeredBy, onlyEarlier } = options;
     await this.withTimeout(
       this.#client[RELEASE](
         placesKey,
         sameSlotKey(placesKey, ':interactive'),
         id,
         Math.ceil(this.windowMs * 1_000),
+        // Whole µs, rounded up: later only errs on the safe side.
+        answeredBy === undefined ? '' : Math.ceil(answeredBy * 1_000),
+        onlyEarlier ? 1 : 0,
       ),
     );
   }

@@ -32,7 +32,7 @@ function splitOptions(options: RoomSendOptions | undefined): {
  * Sends messages inside an RTC room: to one user (`SendRoomUnicast`), to everyone
  * (`SendBroadcast`), or to a list of users (`BatchSendRoomUnicast`). Same module, options,
  * validation and call budget as `UnicastService`: every call (every chunk of a batch) takes one
- * unit of the shared budget per attempt.
+ * place of the shared budget per attempt.
  *
  * The RTS SDK (messaging without joining a room) cannot receive `SendRoomUnicast` or
  * `BatchSendRoomUnicast`; use `UnicastService` for users who only called `login`.
@@ -114,7 +114,7 @@ export class RoomMessagingService {
   /**
    * Sends one message (at most 20 KB) to a list of users in a room (`BatchSendRoomUnicast`).
    * A list longer than 600 ids is sent in calls of at most 600, one after another in list order,
-   * each taking one unit of the call budget per attempt.
+   * each taking one place of the call budget per attempt.
    *
    * The whole list is validated first: a malformed id anywhere (violation `to[i]`), an empty
    * list, or a message over 20 KB refuses the call with `RtcValidationError`, and nothing is sent.
