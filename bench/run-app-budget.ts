@@ -27,6 +27,7 @@ import {
   positiveInt,
   readFlags,
 } from './lib/stats';
+import { schedSample, schedShare } from './lib/schedstat';
 import { describeUpstream, UPSTREAM_FLAGS, upstreamModel } from './lib/upstream-model';
 import { describeThrottles, windowFill } from './lib/window-rate';
 import { MESSAGE } from './lib/workload';
@@ -72,6 +73,12 @@ interface Row {
   readonly probes: number;
   /** The machine's 1-minute load average as the run ended: the machine is shared. */
   readonly load: number;
+  /**
+   * During the burst, per second, the CPU the app instances' main threads used and the time they
+   * waited for one (ready to run, no CPU free), summed over instances: what limited a slow run.
+   */
+  readonly appCpu: number;
+  readonly appWaiting: number;
   readonly statuses: string;
 }
 
@@ -197,8 +204,14 @@ async function runScenario(instances: number): Promise<Row> {
     await load(agent, ports, warmup, Math.min(concurrency, 32)).catch(withOutput);
     await new Promise((resolve) => setTimeout(resolve, 2_500));
 
+    const schedBefore = children.map((c) => schedSample(c.pid));
     const firstRequestAt = performance.timeOrigin + performance.now();
     const answers = await load(agent, ports, total, concurrency).catch(withOutput);
+    const sched = schedShare(
+      schedBefore,
+      children.map((c) => schedSample(c.pid)),
+      performance.timeOrigin + performance.now() - firstRequestAt,
+    );
     const ok = answers
       .filter((a) => a.status === 200)
       .map((a) => a.at)
@@ -226,6 +239,8 @@ async function runScenario(instances: number): Promise<Row> {
       throttledWhere: describeThrottles(fill.throttledAfterS),
       probes: final.probes,
       load: loadavg()[0],
+      appCpu: sched.onCpu,
+      appWaiting: sched.waiting,
       statuses: [...byStatus].map(([status, n]) => `${status}×${n}`).join(' '),
     };
   } finally {
@@ -266,6 +281,7 @@ async function main(): Promise<void> {
     '429s at',
     'GET / (run)',
     'load 1 min',
+    'app CPU / waiting for one',
     'answers',
   ];
   const cells = rows.map((r) => [
@@ -281,6 +297,7 @@ async function main(): Promise<void> {
     r.throttledWhere,
     String(r.probes),
     fixed(r.load, 1),
+    `${fixed(100 * r.appCpu, 0)}% / ${fixed(100 * r.appWaiting, 0)}%`,
     r.statuses,
   ]);
   console.log(formatTable(header, cells));
@@ -291,7 +308,9 @@ async function main(): Promise<void> {
       'lost in 1st s = 1 - counted in the first second / limit. first→last = (200 answers - 1) / ' +
       "their span. 429s = what the emulator throttled (warm-up included), the module's retries " +
       'included; 429s at = seconds after the first accepted call. GET / (run) = probes the ' +
-      "emulator received over the run, warm-up included (the module's connection warm-ups).",
+      "emulator received over the run, warm-up included (the module's connection warm-ups). " +
+      "app CPU / waiting for one = during the burst, the app instances' main threads' time on a " +
+      'CPU and time ready to run with none free (Linux schedstat), per second, summed.',
   );
   if (rows.some((r) => r.throttled > 0)) process.exitCode = 1;
 }
@@ -312,6 +331,8 @@ function medianOf(each: readonly Row[]): Row {
     throttledWhere: `in ${each.filter((r) => r.throttled > 0).length} of ${each.length} runs`,
     probes: median(each.map((r) => r.probes)),
     load: median(each.map((r) => r.load)),
+    appCpu: median(each.map((r) => r.appCpu)),
+    appWaiting: median(each.map((r) => r.appWaiting)),
     statuses: `window ${share(rates[0])} to ${share(rates[rates.length - 1])}`,
   };
 }
