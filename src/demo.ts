@@ -4,6 +4,7 @@ import './telemetry/instrumentation';
 import { join, relative } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { describeAcceptedMessage, RtcOpenApiEmulator } from 'nestjs-volcengine-rtc/testing';
+import { demoUpstreamModel } from './demo/demo-upstream';
 import { startApp } from './bootstrap';
 import { API_KEY, APP_ID, APP_KEY, demoAppEnv, demoRedis, FROM } from './demo/demo.env';
 import { OneLineLogger } from './logging/one-line.logger';
@@ -69,7 +70,8 @@ function curlCommand(url: string, path: string, body: object): string {
 
 async function main(): Promise<void> {
   const redis = await demoRedis(process.env);
-  const emulator = new RtcOpenApiEmulator();
+  const upstream = demoUpstreamModel(process.env);
+  const emulator = new RtcOpenApiEmulator(upstream.options);
   const endpoint = await emulator.start();
   emulator.on('accepted', (message) => print(describeAcceptedMessage(message)));
 
@@ -94,6 +96,7 @@ async function main(): Promise<void> {
   }
 
   print(`RTC OpenAPI emulator: ${endpoint} (demo credentials; nothing leaves this machine)`);
+  if (upstream.note !== undefined) print(upstream.note);
   print(`Demo app:             ${url}  (API key: ${API_KEY}, AppId: ${APP_ID}, from: ${FROM})`);
   print();
   print('Send a message from another terminal:');

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { V4Signer } from '../../signing';
-import { emulatorHelp, parseEmulatorArgs } from './emulator.main';
+import { emulatorHelp, parseEmulatorArgs } from './emulator.args';
 import { EMULATOR_DEMO_CREDENTIALS } from './emulator.options';
 
 /** A SendUnicast of "hi" to user_1, signed with the demo credentials. */

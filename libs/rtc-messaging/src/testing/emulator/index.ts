@@ -11,6 +11,8 @@ export type {
   RtcOpenApiEmulatorEvents,
 } from './rtc-openapi-emulator';
 export { EMULATOR_DEMO_CREDENTIALS, MAX_REQUEST_BODY_BYTES } from './emulator.options';
+export { parseEmulatorArgs } from './emulator.args';
+export type { EmulatorProcessOptions } from './emulator.args';
 export type { CountAt, RateLimitKey, RtcOpenApiEmulatorOptions } from './emulator.options';
 export { CountingTimes, windowRate } from './counting-times';
 export type { CountingTimesReport } from './counting-times';
