@@ -12,7 +12,6 @@ import {
   RequestMethod,
 } from '@nestjs/common';
 import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
-import type { Cluster, Redis } from 'ioredis';
 import { RTC_CALL_BUDGET } from '../rtc-messaging.constants';
 import type { CallBudget } from '../rate-limit/call-budget';
 import { SealedModuleOptions, sealOptionsOf, unsealOptions } from '../sealed-module-options';
@@ -76,7 +75,7 @@ import { serveAheadOfApp } from './inbound-server-routes';
         budget: CallBudget | null | undefined,
       ): RtcEventClaimStore => {
         if (deduplication.store) return deduplication.store;
-        const redis: Redis | Cluster | undefined = budget?.redisConnection;
+        const redis = budget?.redisConnection;
         return redis
           ? new RedisEventClaimStore({ client: redis, keyPrefix: deduplication.redisKeyPrefix })
           : new MemoryEventClaimStore(deduplication.memoryMaxEvents);

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
 import type { OnApplicationShutdown } from '@nestjs/common';
 import { RtcBudgetUnavailableError } from '../errors/rtc-budget-unavailable.error';
 import { RtcConfigurationError } from '../errors/rtc-configuration.error';
@@ -11,6 +10,7 @@ import {
 } from './call-budget.options';
 import { BudgetPlace, KeyTakes, TakeSettings } from './key-takes';
 import { RateLimitStore, UPSTREAM_WINDOW_MS } from './rate-limit-store.interface';
+import type { RedisClientLike } from './rate-limit.options';
 import { RedisRateLimitStore } from './redis-rate-limit.store';
 import { answeredBy } from './release-dating';
 import { BudgetStoreState, STORE_ANSWER_GRACE_MS, StoreHealth } from './store-health';
@@ -129,7 +129,7 @@ export class CallBudget implements OnApplicationShutdown {
    * `RtcInboundModule`'s de-duplication to share; it stays the budget's to close, after the app's
    * shutdown hooks.
    */
-  get redisConnection(): Redis | Cluster | undefined {
+  get redisConnection(): RedisClientLike | undefined {
     return this.store instanceof RedisRateLimitStore ? this.store.connection : undefined;
   }
 

@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { answeredWithin, REDIS_DOWN_STATES } from '../../rate-limit/redis-fail-fast';
+import type { RedisClientLike } from '../../rate-limit/rate-limit.options';
 import { DEFAULT_REDIS_TIMEOUT_MS } from '../../rate-limit/redis-rate-limit.store';
 import {
   RtcEventClaim,
@@ -43,8 +44,11 @@ type ClientWithScripts = (Redis | Cluster) & {
 
 /** Options of `RedisEventClaimStore`. */
 export interface RedisEventClaimStoreOptions {
-  /** An ioredis client (e.g. the budget's); the store never connects or quits it. */
-  readonly client: Redis | Cluster;
+  /**
+   * An ioredis `Redis` or `Cluster` client (e.g. the budget's); the store never connects or quits
+   * it. Typed structurally so that these declarations compile without ioredis (an optional peer).
+   */
+  readonly client: RedisClientLike;
   /** Prefix of every key; e.g. `rtc-messaging:inbound:`. */
   readonly keyPrefix: string;
   /** A command not answered within this many ms rejects. Default 250. */
@@ -66,7 +70,7 @@ export class RedisEventClaimStore implements RtcEventClaimStore {
   constructor(options: RedisEventClaimStoreOptions) {
     this.keyPrefix = options.keyPrefix;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS;
-    const client = options.client;
+    const client = options.client as ClientWithScripts;
     client.defineCommand('rtcInboundRenew', { numberOfKeys: 1, lua: RENEW_SCRIPT });
     client.defineCommand('rtcInboundComplete', { numberOfKeys: 1, lua: COMPLETE_SCRIPT });
     client.defineCommand('rtcInboundRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
