@@ -74,7 +74,7 @@ export class RedisEventClaimStore implements RtcEventClaimStore {
     client.defineCommand('rtcInboundRenew', { numberOfKeys: 1, lua: RENEW_SCRIPT });
     client.defineCommand('rtcInboundComplete', { numberOfKeys: 1, lua: COMPLETE_SCRIPT });
     client.defineCommand('rtcInboundRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
-    this.#client = client as ClientWithScripts;
+    this.#client = client;
   }
 
   async claim(key: string, owner: string, leaseMs: number): Promise<RtcEventClaim> {
