@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { TestingModule } from '@nestjs/testing';
 import { compileAgainst } from '../../test/against-emulator';
+import { TEST_REDIS_URL } from '../../test/test-redis';
 import { RtcRateLimitedError } from '../errors';
 import { RtcOpenApiEmulator } from '../testing';
 import { UnicastService } from '../unicast';
-
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /**
  * Issue #18, item 5: after a spell of slow answers, the shared (Redis) budget refused single sends
@@ -41,7 +40,7 @@ describe('the shared budget after a spell of slow answers', () => {
 
   it('never refuses an instance at 10% of the limit once the upstream is healthy again', async () => {
     moduleRef = await compileAgainst(emulator, {
-      rateLimit: { redis: REDIS_URL, redisKeyPrefix: `rtc-messaging-test:${randomUUID()}:` },
+      rateLimit: { redis: TEST_REDIS_URL, redisKeyPrefix: `rtc-messaging-test:${randomUUID()}:` },
     });
     const unicast = moduleRef.get(UnicastService);
     await unicast.sendText('user_1', 'first');
