@@ -7,6 +7,7 @@ import {
   AppUnderTest,
   postFanOutJobNdjson,
   postJson,
+  readText,
   SentResponses,
   startAppUnderTest,
 } from './support/app-under-test';
@@ -16,16 +17,6 @@ const REDIS_URL = TEST_REDIS_URL;
 
 // 20,000 calls at the 5,000/s budget take about 4 s; the rest is room for a busy machine.
 jest.setTimeout(60_000);
-
-/** The text of a streamed answer (SSE, NDJSON), read to its end. */
-function readText(res: request.Response, callback: (error: Error | null, body: string) => void) {
-  // superagent hands the raw response stream to a custom parser, typed as its Response.
-  const stream = res as unknown as NodeJS.ReadableStream;
-  let text = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => (text += chunk));
-  stream.on('end', () => callback(null, text));
-}
 
 /** Each `data:` of a Server-Sent Events stream, parsed. */
 function events(text: string): Record<string, unknown>[] {

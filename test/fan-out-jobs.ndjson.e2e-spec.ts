@@ -11,6 +11,7 @@ import {
   deadPort,
   OTHER_API_KEY,
   postJson,
+  readText,
   startAppUnderTest,
 } from './support/app-under-test';
 
@@ -29,15 +30,6 @@ const postNdjson = (subject: AppUnderTest, body: string, key = API_KEY) =>
     .set('x-api-key', key)
     .set('content-type', NDJSON)
     .send(body);
-
-/** The text of a streamed answer, read to its end. */
-function readText(res: request.Response, callback: (error: Error | null, body: string) => void) {
-  const stream = res as unknown as NodeJS.ReadableStream;
-  let text = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => (text += chunk));
-  stream.on('end', () => callback(null, text));
-}
 
 /**
  * `POST /v1/fan-outs` as NDJSON (read as a stream), the JSON body's lower cap, and the per-key

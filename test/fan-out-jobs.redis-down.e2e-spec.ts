@@ -7,19 +7,11 @@ import {
   AppUnderTest,
   deadPort,
   postJson,
+  readText,
   startAppUnderTest,
 } from './support/app-under-test';
 
 jest.setTimeout(30_000);
-
-/** The text of a streamed answer (SSE, NDJSON), read to its end. */
-function readText(res: request.Response, callback: (error: Error | null, body: string) => void) {
-  const stream = res as unknown as NodeJS.ReadableStream;
-  let text = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => (text += chunk));
-  stream.on('end', () => callback(null, text));
-}
 
 /**
  * `/v1/fan-outs` when the jobs' Redis goes away: a redis-server of this spec's own, which it

@@ -154,3 +154,19 @@ export async function deadPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/**
+ * A supertest parser that reads a streamed answer (SSE, NDJSON) to its end, as text:
+ * `request(server).get(path).buffer(true).parse(readText)`.
+ */
+export function readText(
+  res: request.Response,
+  callback: (error: Error | null, body: string) => void,
+): void {
+  // superagent hands the raw response stream to a custom parser, typed as its Response.
+  const stream = res as unknown as NodeJS.ReadableStream;
+  let text = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => (text += chunk));
+  stream.on('end', () => callback(null, text));
+}
