@@ -36,3 +36,59 @@ describe('EventDeduplicator leases', () => {
     release();
   });
 });
+
+describe('EventDeduplicator timers', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('renews every held claim with one timer, within a third of the lease, and keeps none once nothing is held', async () => {
+    jest.useFakeTimers();
+    const store = new MemoryEventClaimStore(10);
+    const renew = jest.spyOn(store, 'renew');
+    const dedup = new EventDeduplicator(store, { claimTtlMs: 60_000, leaseMs: 3_000 }, silent);
+    const releases: Array<() => void> = [];
+    const hung = () => new Promise<void>((resolve) => releases.push(resolve));
+    const timersBefore = jest.getTimerCount();
+    const first = dedup.runOnce('a', performance.now() + 60_000, hung);
+    await jest.advanceTimersByTimeAsync(500);
+    const second = dedup.runOnce('b', performance.now() + 60_000, hung);
+    await jest.advanceTimersByTimeAsync(0);
+    // Two deadline timers and one renewal timer, not one renewal timer per claim.
+    expect(jest.getTimerCount() - timersBefore).toBe(3);
+    // The first tick comes leaseMs / 3 after the first claim: both are renewed in it.
+    await jest.advanceTimersByTimeAsync(500);
+    expect(renew.mock.calls.map(([key]) => key).sort()).toEqual(['a', 'b']);
+    for (const release of releases) release();
+    expect(await first).toMatchObject({ outcome: 'handled' });
+    expect(await second).toMatchObject({ outcome: 'handled' });
+    // The renewal timer stops at its first tick with nothing held.
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(jest.getTimerCount()).toBe(timersBefore);
+    expect(renew).toHaveBeenCalledTimes(2);
+  });
+
+  it('runs a handler that returns at once, and releases the claim of one that throws at once', async () => {
+    const store = new MemoryEventClaimStore(10);
+    const dedup = new EventDeduplicator(store, { claimTtlMs: 60_000 }, silent);
+    const settled = jest.fn();
+    const ran = jest.fn();
+    expect(await dedup.runOnce('sync', performance.now() + 1_000, ran, settled)).toMatchObject({
+      outcome: 'handled',
+    });
+    expect(ran).toHaveBeenCalledTimes(1);
+    expect(settled).toHaveBeenLastCalledWith(expect.any(Number), 'handled');
+    expect(await dedup.runOnce('sync', performance.now() + 1_000, ran)).toEqual({
+      outcome: 'duplicate',
+    });
+    const boom = new Error('boom');
+    const throwing = () => {
+      throw boom;
+    };
+    expect(await dedup.runOnce('throws', performance.now() + 1_000, throwing, settled)).toEqual({
+      outcome: 'failed',
+      error: boom,
+    });
+    expect(settled).toHaveBeenLastCalledWith(expect.any(Number), 'failed');
+    expect(await store.state('throws')).toBeUndefined();
+    expect(ran).toHaveBeenCalledTimes(1);
+  });
+});

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { RtcLogger } from '../../telemetry/rtc-logger';
-import { orDeadline, TIMED_OUT } from '../or-deadline';
+import { orDeadline } from '../or-deadline';
 import type { RtcEventClaimStore } from './event-claim-store.interface';
 
 /** How long a running claim lasts unless renewed: an instance that died frees it this soon. */
@@ -36,6 +36,22 @@ export interface EventDeduplicatorOptions {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+const DUPLICATE: DeduplicatedRun = Object.freeze({ outcome: 'duplicate' });
+const TIMED_OUT_RUN: DeduplicatedRun = Object.freeze({ outcome: 'timed_out' });
+
+/** Reports how long a handler ran and how it ended, whether or not its delivery still waited. */
+export type HandlerSettled = (ms: number, outcome: 'handled' | 'failed') => void;
+
+/** A claim this process holds while its handler runs: renewed until the handler settles. */
+interface HeldClaim {
+  readonly key: string;
+  readonly owner: string;
+  readonly startedAt: number;
+}
+
+const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>
+  typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+
 /**
  * Exactly-once handling of events delivered at least once, over an `RtcEventClaimStore`:
  * - the first delivery claims the event and runs the handler; success marks it handled for
@@ -45,6 +61,10 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  *   same: `duplicate` once handled, `failed` once released;
  * - at the deadline a delivery stops waiting (`timed_out`: a 503), while the run goes on and
  *   settles the claim for the retry.
+ *
+ * It runs once per delivery, so it keeps to few promises and timers (see bench/README.md, `npm
+ * run bench:inbound`): one renewal timer for every claim held, not one per run, and owners named
+ * by a counter under a random prefix rather than a UUID each.
  */
 export class EventDeduplicator {
   private readonly leaseMs: number;
@@ -52,6 +72,12 @@ export class EventDeduplicator {
   private readonly maxRunMs: number;
   /** Handler runs not settled yet, including those whose delivery was answered 503. */
   private readonly running = new Set<Promise<DeduplicatedRun>>();
+  /** Claims whose handler runs, renewed together every `leaseMs / 3`. */
+  private readonly held = new Set<HeldClaim>();
+  private renewal?: NodeJS.Timeout;
+  /** Owners are `<prefix>.<n>`: unique across instances by the random prefix. */
+  private readonly ownerPrefix = randomBytes(12).toString('base64url');
+  private owners = 0;
 
   constructor(
     private readonly store: RtcEventClaimStore,
@@ -66,13 +92,15 @@ export class EventDeduplicator {
   /**
    * Runs `handler` for `key` unless it ran (or runs) elsewhere; never rejects.
    * @param deadlineAt `performance.now()` time by which the delivery must be answered
+   * @param settled told how long the handler ran and how it ended, even after the deadline
    */
   async runOnce(
     key: string,
     deadlineAt: number,
-    handler: () => Promise<unknown>,
+    handler: () => unknown,
+    settled?: HandlerSettled,
   ): Promise<DeduplicatedRun> {
-    const owner = randomUUID();
+    const owner = `${this.ownerPrefix}.${++this.owners}`;
     let claim;
     try {
       claim = await this.store.claim(key, owner, this.leaseMs);
@@ -80,15 +108,21 @@ export class EventDeduplicator {
       return { outcome: 'failed', error, storeFailed: true };
     }
     if (!claim.claimed) {
-      return claim.state === 'handled'
-        ? { outcome: 'duplicate' }
-        : this.waitForOutcome(key, deadlineAt);
+      return claim.state === 'handled' ? DUPLICATE : this.waitForOutcome(key, deadlineAt);
     }
-    const run = this.runClaimed(key, owner, handler);
+    const run = this.runClaimed({ key, owner, startedAt: performance.now() }, handler, settled);
     this.running.add(run);
-    void run.finally(() => this.running.delete(run));
-    const settled = await orDeadline(run, deadlineAt - performance.now());
-    return settled === TIMED_OUT ? { outcome: 'timed_out' } : settled;
+    const ms = deadlineAt - performance.now();
+    return new Promise<DeduplicatedRun>((resolve) => {
+      const timer = ms > 0 ? setTimeout(resolve, ms, TIMED_OUT_RUN) : undefined;
+      if (!timer) resolve(TIMED_OUT_RUN);
+      // runClaimed never rejects.
+      void run.then((outcome) => {
+        this.running.delete(run);
+        clearTimeout(timer);
+        resolve(outcome);
+      });
+    });
   }
 
   /**
@@ -100,40 +134,36 @@ export class EventDeduplicator {
     if (this.running.size > 0) {
       await orDeadline(Promise.allSettled([...this.running]), timeoutMs);
     }
+    if (this.held.size === 0) {
+      clearInterval(this.renewal);
+      this.renewal = undefined;
+    }
     return this.running.size;
   }
 
   private async runClaimed(
-    key: string,
-    owner: string,
-    handler: () => Promise<unknown>,
+    claim: HeldClaim,
+    handler: () => unknown,
+    settled: HandlerSettled | undefined,
   ): Promise<DeduplicatedRun> {
-    const started = performance.now();
-    const renewal = setInterval(() => {
-      if (performance.now() - started > this.maxRunMs) {
-        clearInterval(renewal);
-        this.logger.warn(
-          `RTC event handler still running after ${this.maxRunMs} ms: its claim lapses, and RTC's next retry may run it again`,
-        );
-        return;
-      }
-      this.store.renew(key, owner, this.leaseMs).catch((error: unknown) => {
-        this.logger.warn(`RTC event claim could not be renewed: ${describe(error)}`);
-      });
-    }, this.leaseMs / 3);
-    renewal.unref();
+    const { key, owner, startedAt } = claim;
+    this.hold(claim);
     try {
-      await handler();
+      // A handler that returns at once is not awaited: one promise fewer per delivery.
+      const result = handler();
+      if (isPromiseLike(result)) await result;
     } catch (error) {
-      clearInterval(renewal);
+      this.held.delete(claim);
+      settled?.(performance.now() - startedAt, 'failed');
       await this.store.release(key, owner).catch((storeError: unknown) => {
         // The lease then frees it: RTC's retry after that runs the handler again.
         this.logger.warn(`RTC event claim could not be released: ${describe(storeError)}`);
       });
       return { outcome: 'failed', error };
     }
-    const handlerMs = performance.now() - started;
-    clearInterval(renewal);
+    const handlerMs = performance.now() - startedAt;
+    this.held.delete(claim);
+    settled?.(handlerMs, 'handled');
     try {
       await this.store.complete(key, owner, this.options.claimTtlMs);
     } catch (error) {
@@ -146,10 +176,45 @@ export class EventDeduplicator {
     return { outcome: 'handled', handlerMs };
   }
 
+  /**
+   * Keeps `claim` renewed while its handler runs: one timer renews every held claim each
+   * `leaseMs / 3`, so each is renewed within a third of its lease from its start, as a timer of
+   * its own would. The timer stops at the first tick that finds no claim held, not when the last
+   * one goes: under steady traffic it is not set up and torn down for each delivery.
+   */
+  private hold(claim: HeldClaim): void {
+    this.held.add(claim);
+    if (this.renewal) return;
+    this.renewal = setInterval(() => this.renewHeld(), this.leaseMs / 3);
+    this.renewal.unref();
+  }
+
+  private renewHeld(): void {
+    if (this.held.size === 0) {
+      clearInterval(this.renewal);
+      this.renewal = undefined;
+      return;
+    }
+    const now = performance.now();
+    for (const claim of this.held) {
+      if (now - claim.startedAt > this.maxRunMs) {
+        // A hung handler must not hold its event forever: its lease lapses, a retry runs it.
+        this.held.delete(claim);
+        this.logger.warn(
+          `RTC event handler still running after ${this.maxRunMs} ms: its claim lapses, and RTC's next retry may run it again`,
+        );
+        continue;
+      }
+      this.store.renew(claim.key, claim.owner, this.leaseMs).catch((error: unknown) => {
+        this.logger.warn(`RTC event claim could not be renewed: ${describe(error)}`);
+      });
+    }
+  }
+
   private async waitForOutcome(key: string, deadlineAt: number): Promise<DeduplicatedRun> {
     for (;;) {
       const left = deadlineAt - performance.now();
-      if (left <= 0) return { outcome: 'timed_out' };
+      if (left <= 0) return TIMED_OUT_RUN;
       await sleep(Math.min(this.pollMs, left));
       let state;
       try {
@@ -157,7 +222,7 @@ export class EventDeduplicator {
       } catch (error) {
         return { outcome: 'failed', error, storeFailed: true };
       }
-      if (state === 'handled') return { outcome: 'duplicate' };
+      if (state === 'handled') return DUPLICATE;
       // Released: the run this delivery waited for failed; its answer was a failure too.
       if (state === undefined) return { outcome: 'failed' };
     }
