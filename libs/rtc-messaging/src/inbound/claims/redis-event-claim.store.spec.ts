@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { AddressInfo, createServer, Server, Socket } from 'node:net';
 import { inspect } from 'node:util';
 import { Redis } from 'ioredis';
-import { TEST_REDIS_URL } from '../../../test/test-redis';
+import { TEST_REDIS_URL, testRedisAddress, testRedisUrlAt } from '../../../test/test-redis';
 import { RedisEventClaimStore } from './redis-event-claim.store';
 
 describe('RedisEventClaimStore (on the shared Redis, with a unique key prefix)', () => {
@@ -57,5 +58,45 @@ describe('RedisEventClaimStore (on the shared Redis, with a unique key prefix)',
     await expect(deadStore.claim('e4', 'a', 5_000)).rejects.toThrow();
     expect(inspect(deadStore, { showHidden: true, depth: 5 })).not.toContain('redis-password');
     dead.disconnect();
+  });
+
+  it('undoes a claim whose SET timed out but landed, so that the retry does not wait on nobody', async () => {
+    // A relay to the real Redis that holds what the client sends for 300 ms: a slow link.
+    const { host, port } = testRedisAddress();
+    const sockets = new Set<Socket>();
+    const relay: Server = createServer((inbound) => {
+      const outbound = new Socket().connect(port, host);
+      for (const socket of [inbound, outbound]) {
+        sockets.add(socket);
+        socket.on('error', () => undefined);
+      }
+      inbound.on('data', (chunk) => setTimeout(() => outbound.write(chunk), 300));
+      outbound.pipe(inbound);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const slow = new Redis(testRedisUrlAt((relay.address() as AddressInfo).port), {
+      maxRetriesPerRequest: 1,
+    });
+    try {
+      await slow.ping();
+      const slowStore = new RedisEventClaimStore({
+        client: slow,
+        keyPrefix: prefix,
+        timeoutMs: 100,
+      });
+      await expect(slowStore.claim('e5', 'a', 30_000)).rejects.toThrow(
+        /did not answer within 100 ms/,
+      );
+      // The SET lands at about 300 ms, and the release sent behind it after it: a PING sent now
+      // is answered once both are done.
+      await slow.ping();
+      expect(await client.get(`${prefix}e5`)).toBeNull();
+      // The retry claims it.
+      expect(await store.claim('e5', 'b', 5_000)).toEqual({ claimed: true });
+    } finally {
+      slow.disconnect();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => relay.close(() => resolve()));
+    }
   });
 });

@@ -12,6 +12,10 @@ import {
 const HANDLED = 'handled';
 const runningValue = (owner: string): string => `running:${owner}`;
 
+const CLAIMED: RtcEventClaim = Object.freeze({ claimed: true });
+const HANDLED_CLAIM: RtcEventClaim = Object.freeze({ claimed: false, state: 'handled' });
+const RUNNING_CLAIM: RtcEventClaim = Object.freeze({ claimed: false, state: 'running' });
+
 /** Extends the lease if the claim is still the owner's. */
 const RENEW_SCRIPT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -35,6 +39,11 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 `;
+
+/** A command not answered in time: it may still land. */
+class RedisTimeoutError extends Error {
+  override readonly name = 'RedisTimeoutError';
+}
 
 type ClientWithScripts = (Redis | Cluster) & {
   rtcInboundRenew(key: string, value: string, leaseMs: number): Promise<number>;
@@ -77,18 +86,43 @@ export class RedisEventClaimStore implements RtcEventClaimStore {
     this.#client = client;
   }
 
-  async claim(key: string, owner: string, leaseMs: number): Promise<RtcEventClaim> {
+  /**
+   * `SET NX PX`; when taken, a `GET` says how it stands. No `async` here: it runs once per
+   * delivery, and each `await` costs a promise (and a hook call where the app keeps async
+   * context). A `SET` that timed out may still land: it is then undone (`release`, sent behind it
+   * on the same connection), or the event would stay claimed by nobody for a lease while RTC's
+   * retries wait for it.
+   */
+  claim(key: string, owner: string, leaseMs: number): Promise<RtcEventClaim> {
     const redisKey = this.keyOf(key);
-    // Twice at most: a claim gone between the two commands (released, expired) is taken after all.
-    for (let attempt = 1; ; attempt++) {
-      const set = await this.limited(() =>
-        this.#client.set(redisKey, runningValue(owner), 'PX', leaseMs, 'NX'),
-      );
-      if (set === 'OK') return { claimed: true };
-      const value = await this.limited(() => this.#client.get(redisKey));
-      if (value === HANDLED) return { claimed: false, state: 'handled' };
-      if (value !== null || attempt === 2) return { claimed: false, state: 'running' };
-    }
+    return this.limited(() =>
+      this.#client.set(redisKey, runningValue(owner), 'PX', leaseMs, 'NX'),
+    ).then(
+      (set) => (set === 'OK' ? CLAIMED : this.standingOf(redisKey, owner, leaseMs)),
+      (error: unknown) => {
+        if (error instanceof RedisTimeoutError) this.release(key, owner).catch(() => undefined);
+        throw error;
+      },
+    );
+  }
+
+  /** After a lost `SET NX`: handled or running; a claim gone meanwhile is taken after all. */
+  private async standingOf(
+    redisKey: string,
+    owner: string,
+    leaseMs: number,
+  ): Promise<RtcEventClaim> {
+    const value = await this.limited(() => this.#client.get(redisKey));
+    if (value === HANDLED) return HANDLED_CLAIM;
+    if (value !== null) return RUNNING_CLAIM;
+    // Released or expired between the two commands: one more try, then it counts as running.
+    const set = await this.limited(() =>
+      this.#client.set(redisKey, runningValue(owner), 'PX', leaseMs, 'NX'),
+    );
+    if (set === 'OK') return CLAIMED;
+    return (await this.limited(() => this.#client.get(redisKey))) === HANDLED
+      ? HANDLED_CLAIM
+      : RUNNING_CLAIM;
   }
 
   async renew(key: string, owner: string, leaseMs: number): Promise<boolean> {
@@ -125,6 +159,10 @@ export class RedisEventClaimStore implements RtcEventClaimStore {
     if (REDIS_DOWN_STATES.has(this.#client.status)) {
       return Promise.reject(new Error(`Redis connection is ${this.#client.status}`));
     }
-    return answeredWithin(command(), this.timeoutMs);
+    return answeredWithin(
+      command(),
+      this.timeoutMs,
+      () => new RedisTimeoutError(`Redis did not answer within ${this.timeoutMs} ms`),
+    );
   }
 }
