@@ -12,14 +12,17 @@ import type { RtcInboundOutcome } from './rtc-inbound.types';
 const SPAN_KIND_SERVER = 1;
 const STATUS_ERROR = 2;
 
-/** What a receiver records of one delivery, from its arrival to its answer. */
+/**
+ * What a receiver records of one delivery, from its arrival to its answer. Its functions need no
+ * `this`: `handlerRan` is handed to the de-duplicator as it is.
+ */
 export interface DeliveryTelemetry {
   /** The delivery named its type (and event id): known once its body was read. */
-  identify(eventType: string, eventId?: string): void;
+  readonly identify: (eventType: string, eventId?: string) => void;
   /** The handler ran for `ms` and ended `handled` or `failed`. */
-  handlerRan(ms: number, outcome: 'handled' | 'failed'): void;
+  readonly handlerRan: (ms: number, outcome: 'handled' | 'failed') => void;
   /** The delivery was answered with `outcome`. */
-  end(outcome: RtcInboundOutcome): void;
+  readonly end: (outcome: RtcInboundOutcome) => void;
 }
 
 const NO_DELIVERY_TELEMETRY: DeliveryTelemetry = {

@@ -1,8 +1,8 @@
 import type { FieldViolation } from '../errors';
 import type { RtcLogger } from '../telemetry/rtc-logger';
 import { RTC_SPANS } from '../telemetry/telemetry-names';
-import { describe, EventDeduplicator } from './claims/event-deduplicator';
-import type { InboundBodyReader } from './inbound-body.reader';
+import { DeduplicatedRun, describe, EventDeduplicator } from './claims/event-deduplicator';
+import type { InboundBody, InboundBodyReader } from './inbound-body.reader';
 import {
   asObject,
   badRequest,
@@ -16,17 +16,31 @@ import {
   tooLarge,
   unauthorized,
 } from './inbound-answer';
-import type { DeliveryTelemetry, InboundTelemetry } from './inbound-telemetry';
-import { RTC_CALLBACK_SIGNED_FIELDS, RtcCallbackSignedFields } from './rtc-callback-signature';
+import type { InboundTelemetry } from './inbound-telemetry';
+import {
+  RTC_CALLBACK_SIGNED_FIELDS,
+  RtcCallbackSecrets,
+  RtcCallbackSignedFields,
+} from './rtc-callback-signature';
 import type { RtcInboundHandlers } from './rtc-inbound-handlers';
 import type { ResolvedEventRoute } from './rtc-inbound.options';
 import type { RtcEvent, RtcEventDelivery, RtcEventProblem } from './rtc-inbound.types';
+
+/** The fields a delivery must carry as strings: the signed ones and `Signature`. */
+const CHECKED_FIELDS: readonly string[] = [...RTC_CALLBACK_SIGNED_FIELDS, 'Signature'];
 
 /** The fields that identify an event: they must not be empty. */
 const NON_EMPTY_FIELDS = new Set(['EventType', 'EventId', 'AppId', 'Signature']);
 
 /** ISO-8601 date and time with seconds and an offset, as RTC writes `EventTime`. */
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/** The fields of a delivery whose signature and AppId were checked. */
+type VerifiedEventFields = RtcCallbackSignedFields & { readonly Signature: string };
+
+/** The answers to a handled event and to a duplicate: the same bytes every time. */
+const HANDLED = jsonAnswer(200, { outcome: 'handled' }, 'handled');
+const DUPLICATE = jsonAnswer(200, { outcome: 'duplicate' }, 'duplicate');
 
 /** What a receiver needs besides its route. */
 export interface RtcEventReceiverDependencies {
@@ -52,27 +66,55 @@ export class RtcEventReceiver {
 
   /**
    * The answer to one delivery; never rejects. Without a callback secret the route answers 503
-   * "not configured" before it reads the body.
+   * "not configured" before it reads the body. One async step for the whole delivery (the body,
+   * then the de-duplicated run): it runs for every delivery, and where an app keeps async
+   * context every promise and `await` costs a hook call (bench/README.md).
    * @param read reads the body (at most the route's limit, within the time given)
    * @param arrivedAt `performance.now()` when the request arrived: the deadline runs from there
    */
   async receive(read: InboundBodyReader, arrivedAt: number): Promise<InboundAnswer> {
     const telemetry = this.deps.telemetry.startDelivery(RTC_SPANS.inboundEvent);
-    const answer = await this.answer(read, arrivedAt, telemetry);
+    const { secrets, maxBodyBytes, deadlineMs } = this.route;
+    let answer: InboundAnswer;
+    if (!secrets) {
+      answer = notConfigured('RTC event callbacks are not configured: no callback secret is set');
+    } else {
+      const checked = this.check(
+        await read(maxBodyBytes, arrivedAt + deadlineMs - performance.now()),
+        secrets,
+      );
+      if ('status' in checked) {
+        answer = checked;
+      } else {
+        telemetry.identify(checked.EventType, checked.EventId);
+        const receivedAt = this.deps.onDelivery ? new Date() : undefined;
+        const handler = this.deps.handlers.eventHandlerOf(checked.EventType);
+        if (handler) {
+          const event = toRtcEvent(checked);
+          const run = await this.deps.deduplicator.runOnce(
+            `${checked.AppId}:${checked.EventId}`,
+            arrivedAt + deadlineMs,
+            () => handler.call(event),
+            telemetry.handlerRan,
+          );
+          answer = this.answerOf(run, checked, handler.name);
+        } else {
+          // RTC sends only the events the app subscribed to; one it does not handle is done with.
+          answer = HANDLED;
+        }
+        this.report(checked, receivedAt, answer);
+      }
+    }
     telemetry.end(answer.outcome);
     return answer;
   }
 
-  private async answer(
-    read: InboundBodyReader,
-    arrivedAt: number,
-    telemetry: DeliveryTelemetry,
-  ): Promise<InboundAnswer> {
-    const { secrets, maxBodyBytes, deadlineMs } = this.route;
-    if (!secrets) {
-      return notConfigured('RTC event callbacks are not configured: no callback secret is set');
-    }
-    const body = await read(maxBodyBytes, arrivedAt + deadlineMs - performance.now());
+  /** Refused in the order size (413), shape (400), signature (401), AppId (403); else verified. */
+  private check(
+    body: InboundBody,
+    secrets: RtcCallbackSecrets,
+  ): InboundAnswer | VerifiedEventFields {
+    const { maxBodyBytes } = this.route;
     if (body.kind === 'too-large') return tooLarge(maxBodyBytes);
     if (body.kind === 'incomplete') return incomplete();
     const parsed = body.kind === 'bytes' ? parseJsonObject(body.bytes) : asObject(body.value);
@@ -80,45 +122,25 @@ export class RtcEventReceiver {
     const fields = parsed.value;
     const violations = fieldViolations(fields);
     if (violations.length > 0) return badRequest(violations);
-    const signed = fields as unknown as RtcCallbackSignedFields & { Signature: string };
+    const signed = fields as unknown as VerifiedEventFields;
     if (!secrets.verify(signed, signed.Signature)) return unauthorized('signature');
     if (!this.deps.appIds.has(signed.AppId)) {
       return jsonAnswer(403, { message: 'AppId is not one this server handles' }, 'refused');
     }
-    telemetry.identify(signed.EventType, signed.EventId);
-    const receivedAt = new Date();
-    const answer = await this.handle(signed, arrivedAt + deadlineMs, telemetry);
-    this.report(signed, receivedAt, answer);
-    return answer;
+    return signed;
   }
 
-  private async handle(
+  /** The answer to what the de-duplicated run came to. */
+  private answerOf(
+    run: DeduplicatedRun,
     fields: RtcCallbackSignedFields,
-    deadlineAt: number,
-    telemetry: DeliveryTelemetry,
-  ): Promise<InboundAnswer> {
-    const handler = this.deps.handlers.eventHandlerOf(fields.EventType);
-    // RTC sends only the events the app subscribed to; one it does not handle is done with.
-    if (!handler) return jsonAnswer(200, { outcome: 'handled' }, 'handled');
-    const event = toRtcEvent(fields);
-    const run = await this.deps.deduplicator.runOnce(
-      `${fields.AppId}:${fields.EventId}`,
-      deadlineAt,
-      async () => {
-        const started = performance.now();
-        try {
-          await handler.call(event);
-        } catch (error) {
-          telemetry.handlerRan(performance.now() - started, 'failed');
-          throw error;
-        }
-        telemetry.handlerRan(performance.now() - started, 'handled');
-      },
-    );
+    handlerName: string,
+  ): InboundAnswer {
     switch (run.outcome) {
       case 'handled':
+        return HANDLED;
       case 'duplicate':
-        return jsonAnswer(200, { outcome: run.outcome }, run.outcome);
+        return DUPLICATE;
       case 'timed_out':
         return timedOut();
       case 'failed':
@@ -134,16 +156,20 @@ export class RtcEventReceiver {
         }
         if (run.error !== undefined) {
           this.deps.logger.error(
-            `RTC event handler ${handler.name} failed on ${fields.EventType} ${fields.EventId}: ${describe(run.error)}`,
+            `RTC event handler ${handlerName} failed on ${fields.EventType} ${fields.EventId}: ${describe(run.error)}`,
           );
         }
         return failed();
     }
   }
 
-  private report(fields: RtcCallbackSignedFields, receivedAt: Date, answer: InboundAnswer): void {
+  private report(
+    fields: RtcCallbackSignedFields,
+    receivedAt: Date | undefined,
+    answer: InboundAnswer,
+  ): void {
     const { onDelivery } = this.deps;
-    if (!onDelivery) return;
+    if (!onDelivery || !receivedAt) return;
     try {
       onDelivery({
         eventId: fields.EventId,
@@ -162,7 +188,7 @@ export class RtcEventReceiver {
 /** Each signed field and `Signature` must be a string; the identifying ones not empty. */
 function fieldViolations(fields: Record<string, unknown>): FieldViolation[] {
   const violations: FieldViolation[] = [];
-  for (const field of [...RTC_CALLBACK_SIGNED_FIELDS, 'Signature']) {
+  for (const field of CHECKED_FIELDS) {
     const value = fields[field];
     if (typeof value !== 'string') {
       violations.push({
