@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { RtcInboundModule } from 'nestjs-volcengine-rtc';
 import type { Logger } from 'pino';
-import { logEventDelivery } from './event-delivery.log';
+import { eventDeliveryLog } from './event-delivery.log';
 import { RecentEvents } from './recent-events';
 import { RecentEventsController } from './recent-events.controller';
 import { RtcInboundConfig, rtcInboundConfig } from './rtc-inbound.config';
@@ -23,6 +23,7 @@ export class RecentEventsModule {}
 export class RtcInboundDemoModule {
   /** @param logger the app's pino logger (`createAppLogger`): each event delivery's log line. */
   static register(logger: Logger): DynamicModule {
+    const logDelivery = eventDeliveryLog(logger);
     return {
       module: RtcInboundDemoModule,
       imports: [
@@ -39,7 +40,7 @@ export class RtcInboundDemoModule {
             clientMessages: { path: RTC_CLIENT_MESSAGES_PATH },
             onEventDelivery: (delivery) => {
               recent.record(delivery);
-              logEventDelivery(logger, delivery);
+              logDelivery(delivery);
             },
             // At the HTTP server, ahead of the app's middleware chain: a delivery costs about a
             // third of the CPU it did through Express (bench/README.md), the module's body limits

@@ -31,10 +31,14 @@ export class RtcInbox {
     @Inject(rtcInboundConfig.KEY) private readonly config: RtcInboundConfig,
   ) {}
 
-  /** Every event type: the demo only records it (its data is the app's business, not logged). */
+  /**
+   * Every event type. The demo only records it, and that is done by the module's
+   * `onEventDelivery` (the list of recent events and the delivery's log line, which sees
+   * duplicates too); its data is the app's business, not logged.
+   */
   @OnRtcEvent()
-  handleEvent(event: RtcEvent): void {
-    this.logger.debug(`RTC event ${event.eventType} ${event.eventId} handled`);
+  handleEvent(_event: RtcEvent): void {
+    // Nothing more to do here: an app would act on the event (store it, notify someone).
   }
 
   /**
