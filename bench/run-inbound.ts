@@ -50,7 +50,8 @@ const flags = readFlags(process.argv.slice(2), {
   runs: { env: 'BENCH_INBOUND_RUNS', default: '1' },
   redis: { env: 'BENCH_REDIS_URL', default: 'redis://127.0.0.1:6379' },
   markdown: { env: 'BENCH_MARKDOWN', default: 'false' },
-  // A directory: the app runs with `node --cpu-prof` and writes its profile there when it stops.
+  // A directory: the app runs with `node --cpu-prof` and writes its profile there when it stops
+  // (the floor's goes to its `floor/` subdirectory).
   profile: { env: 'BENCH_INBOUND_PROFILE', default: '' },
 });
 const total = positiveInt('total', flags.total);
@@ -176,7 +177,10 @@ async function startFloor(appId: string, keyPrefix: string): Promise<Target> {
   const child = forkTracked(
     FLOOR_MAIN,
     [JSON.stringify({ secret: SECRET, appId, redisUrl: flags.redis, keyPrefix })],
-    { execArgv: [], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
+    {
+      execArgv: flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${flags.profile}/floor`] : [],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    },
   );
   child.stdout?.on('data', (chunk: Buffer) => output.push(chunk));
   child.stderr?.on('data', (chunk: Buffer) => output.push(chunk));
@@ -277,7 +281,9 @@ async function openLoop(agent: Agent, port: number, bodies: readonly Buffer[]) {
   for (let i = 0; i < bodies.length; i++) {
     const due = start + i * intervalMs;
     const wait = due - performance.now();
-    if (wait > 1) await sleep(wait);
+    // Never early (an event sent before its time would show a latency below zero); a timer
+    // wakes at most a millisecond late, which counts against the target: the safe side.
+    if (wait > 0) await sleep(wait);
     sent.push(
       send(agent, port, bodies[i]).then(({ status, end }) => {
         latencies[i] = end - due;
