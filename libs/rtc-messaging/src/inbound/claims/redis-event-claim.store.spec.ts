@@ -99,4 +99,56 @@ describe('RedisEventClaimStore (on the shared Redis, with a unique key prefix)',
       await new Promise<void>((resolve) => relay.close(() => resolve()));
     }
   });
+
+  it('claims and completes the events of one turn with one script each, each event its own answer', async () => {
+    await store.claim('t-running', 'x', 5_000);
+    await store.claim('t-handled', 'x', 5_000);
+    await store.complete('t-handled', 'x', 60_000);
+    const scripts = client as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const claim = jest.spyOn(scripts, 'rtcInboundClaim');
+    const complete = jest.spyOn(scripts, 'rtcInboundComplete');
+    try {
+      const claims = await Promise.all(
+        ['t1', 't-running', 't2', 't-handled', 't1'].map((key) => store.claim(key, 'a', 5_000)),
+      );
+      expect(claims).toEqual([
+        { claimed: true },
+        { claimed: false, state: 'running' },
+        { claimed: true },
+        { claimed: false, state: 'handled' },
+        // The same event twice in one batch: the script claims it for the first only.
+        { claimed: false, state: 'running' },
+      ]);
+      expect(claim).toHaveBeenCalledTimes(1);
+      await Promise.all([store.complete('t1', 'a', 60_000), store.complete('t2', 'a', 60_000)]);
+      expect(complete).toHaveBeenCalledTimes(1);
+      expect(await client.mget(`${prefix}t1`, `${prefix}t2`)).toEqual(['handled', 'handled']);
+    } finally {
+      claim.mockRestore();
+      complete.mockRestore();
+    }
+  });
+
+  it('sends one key per script to a Cluster, whose keys may lie in different slots', async () => {
+    const calls: unknown[][] = [];
+    const cluster = {
+      isCluster: true,
+      status: 'ready',
+      defineCommand(name: string) {
+        (this as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+          calls.push([name, ...args]);
+          return Promise.resolve(name === 'rtcInboundClaim' ? [1] : 1);
+        };
+      },
+    };
+    const clusterStore = new RedisEventClaimStore({
+      client: cluster as unknown as Redis,
+      keyPrefix: 'p:',
+    });
+    await Promise.all([clusterStore.claim('a', 'o', 5_000), clusterStore.claim('b', 'o', 5_000)]);
+    expect(calls).toEqual([
+      ['rtcInboundClaim', 1, 'p:a', 'running:o', 5_000],
+      ['rtcInboundClaim', 1, 'p:b', 'running:o', 5_000],
+    ]);
+  });
 });
