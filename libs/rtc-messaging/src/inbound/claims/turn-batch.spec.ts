@@ -44,4 +44,14 @@ describe('TurnBatch', () => {
     const rejecting = new TurnBatch<number, number>(() => Promise.reject(new Error('late')), 10);
     await expect(Promise.all([rejecting.add(1), rejecting.add(2)])).rejects.toThrow('late');
   });
+
+  it('sends at the end of the turn under fake timers too: the end of a turn is not a time', async () => {
+    jest.useFakeTimers();
+    try {
+      const batch = new TurnBatch<number, number>((items) => Promise.resolve(items), 10);
+      expect(await batch.add(7)).toBe(7);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

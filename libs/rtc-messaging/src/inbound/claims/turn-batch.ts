@@ -1,3 +1,8 @@
+// Node's own, not the global: an app's tests with fake timers (Jest's fake `setImmediate` too)
+// must not hold its deliveries' claims until they advance the clock. The end of a turn is not a
+// time.
+import { setImmediate } from 'node:timers';
+
 /**
  * Groups the calls made during one turn of the event loop into one round trip: each `add` gets a
  * promise of its own item's result, and at the end of the turn (`setImmediate`, after the poll
