@@ -8,6 +8,11 @@ export interface InboundAnswer {
   /** Absent for an empty body. */
   readonly contentType?: string;
   readonly outcome: RtcInboundOutcome;
+  /**
+   * Why the delivery was refused, for the log: the check that failed, or each field and rule;
+   * from a bounded set, never a value. Absent for a delivery that was not refused.
+   */
+  readonly reason?: string;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -24,25 +29,39 @@ export const jsonAnswer = (
   outcome,
 });
 
+/** A refusal: a JSON body with `message` (and `extra`), and `reason` for the log. */
+export const refusal = (
+  status: number,
+  message: string,
+  reason: string = message,
+  extra: object = {},
+): InboundAnswer => ({
+  ...jsonAnswer(status, { message, ...extra }, 'refused'),
+  reason,
+});
+
 /** 413: the body is over `maxBytes`; refused before it was read whole. */
 export const tooLarge = (maxBytes: number): InboundAnswer =>
-  jsonAnswer(413, { message: `the body must be at most ${maxBytes} bytes` }, 'refused');
+  refusal(413, `the body must be at most ${maxBytes} bytes`, 'the body is over the limit');
 
 /** 408: the body did not arrive within the deadline. */
-export const incomplete = (): InboundAnswer =>
-  jsonAnswer(408, { message: 'the body did not arrive in time' }, 'refused');
+export const incomplete = (): InboundAnswer => refusal(408, 'the body did not arrive in time');
 
 /** 400 naming each broken rule of each field. */
 export const badRequest = (violations: readonly FieldViolation[]): InboundAnswer =>
-  jsonAnswer(400, { message: violations.map((v) => v.message).join('; '), violations }, 'refused');
+  refusal(
+    400,
+    violations.map((v) => v.message).join('; '),
+    violations.map((v) => `${v.field} (${v.rule})`).join(', '),
+    { violations },
+  );
 
 /** 401 that says only that: nothing about which check failed or what was expected. */
 export const unauthorized = (what: 'signature' | 'token'): InboundAnswer =>
-  jsonAnswer(401, { message: `invalid ${what}` }, 'refused');
+  refusal(401, `invalid ${what}`);
 
 /** 503: the route is mounted but lacks what it needs (a secret, an AppKey). */
-export const notConfigured = (message: string): InboundAnswer =>
-  jsonAnswer(503, { message }, 'refused');
+export const notConfigured = (message: string): InboundAnswer => refusal(503, message);
 
 /** 500 without details (they are logged, without secrets or message contents). */
 export const failed = (): InboundAnswer =>

@@ -12,6 +12,7 @@ import {
   jsonAnswer,
   notConfigured,
   parseJsonObject,
+  refusal,
   timedOut,
   tooLarge,
   unauthorized,
@@ -125,7 +126,7 @@ export class RtcEventReceiver {
     const signed = fields as unknown as VerifiedEventFields;
     if (!secrets.verify(signed, signed.Signature)) return unauthorized('signature');
     if (!this.deps.appIds.has(signed.AppId)) {
-      return jsonAnswer(403, { message: 'AppId is not one this server handles' }, 'refused');
+      return refusal(403, 'AppId is not one this server handles');
     }
     return signed;
   }

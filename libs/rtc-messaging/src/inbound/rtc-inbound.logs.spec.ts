@@ -99,4 +99,53 @@ describe('RtcInboundModule logs', () => {
       await running.close();
     }
   });
+
+  it('say why deliveries are refused, one line per reason per 10 s with how often, and never a value', async () => {
+    const logger = new CapturingLogger();
+    const running = await startInboundApp({
+      inbound: {
+        events: { path: '/rtc/events', callbackSecret: SPEC_CALLBACK_SECRET },
+        clientMessages: { path: '/rtc/client' },
+      },
+      providers: [Failing],
+      logger,
+    });
+    // The module's lines, without the context Nest's logger adds.
+    const refusals = () =>
+      logger.lines
+        .filter((line) => line.includes('refused'))
+        .map((line) => line.replace(/ RtcMessaging$/, ''));
+    let closed = false;
+    try {
+      const events = `${running.url}/rtc/events`;
+      const forged = signedEvent({}, 'forged-secret');
+      for (let i = 0; i < 3; i++) expect((await post(events, forged)).status).toBe(401);
+      const { EventId: _missing, ...withoutId } = signedEvent();
+      expect((await post(events, withoutId)).status).toBe(400);
+      const client = `${running.url}/rtc/client`;
+      const tooBig = 'x'.repeat(70_000);
+      const { token } = await running.app.get(RtcTokenService).createLoginToken('user_1');
+      expect(
+        (await post(client, { message: tooBig, binary: false, signature: token })).status,
+      ).toBe(400);
+      // The first of each reason at once; the repeats wait for the window.
+      expect(refusals()).toEqual([
+        'RTC event callback refused (401): invalid signature',
+        'RTC event callback refused (400): EventId (isString)',
+        'RTC client message refused (400): message (maxMessageBytes)',
+      ]);
+      await running.close();
+      closed = true;
+      // Shutting down writes what was gathered.
+      expect(refusals()).toContain(
+        'RTC event callback refused (401): invalid signature (2 times since the last report; at most one line per 10 s per message)',
+      );
+      const logged = logger.lines.join('\n');
+      for (const value of [forged.Signature, SPEC_CALLBACK_SECRET, token, tooBig.slice(0, 100)]) {
+        expect(logged).not.toContain(value);
+      }
+    } finally {
+      if (!closed) await running.close();
+    }
+  });
 });

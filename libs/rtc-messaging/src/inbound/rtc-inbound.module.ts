@@ -136,6 +136,7 @@ export class RtcInboundModule
 
   async onApplicationShutdown(): Promise<void> {
     this.unmount?.();
+    this.routes.flushLogs();
     // A store given in the options stays the app's; the budget's Redis stays the budget's.
     if (this.options.deduplication.store === undefined) await this.store.close?.();
   }

@@ -6,6 +6,7 @@ import {
   DEFAULT_SHUTDOWN_GRACE_MS,
   type ResolvedRtcMessagingOptions,
 } from '../rtc-messaging.options';
+import { RepeatedLines } from '../telemetry/repeated-lines';
 import { resolveLogger, RtcLogger } from '../telemetry/rtc-logger';
 import { RTC_INBOUND_TYPES } from '../telemetry/telemetry-names';
 import { RtcTokenService } from '../token-service/rtc-token.service';
@@ -38,6 +39,13 @@ export class RtcInboundRoutes implements OnModuleInit {
   private deduplicator?: EventDeduplicator;
   private clientMessages?: RtcClientMessageReceiver;
   private readonly logger: RtcLogger;
+  /**
+   * A line per refusal reason per 10 s, with how often it came: a wrong callback secret or
+   * AppKey refuses every delivery, and with the routes served ahead of the app's middleware
+   * (`serveBeforeAppMiddleware`) no request log would say so. Reasons name checks and fields,
+   * never a value, a signature or a token.
+   */
+  private readonly refusals: RepeatedLines;
 
   constructor(
     @Inject(RTC_INBOUND_OPTIONS) private readonly options: ResolvedRtcInboundOptions,
@@ -49,6 +57,7 @@ export class RtcInboundRoutes implements OnModuleInit {
     private readonly messaging?: ResolvedRtcMessagingOptions,
   ) {
     this.logger = messaging?.logger ?? resolveLogger(undefined);
+    this.refusals = new RepeatedLines((line) => this.logger.warn(line));
   }
 
   onModuleInit(): void {
@@ -123,14 +132,20 @@ export class RtcInboundRoutes implements OnModuleInit {
 
   /** The event-callback route's middleware. */
   readonly eventsMiddleware: InboundMiddleware = (request, response, next) =>
-    this.serve(this.events, request, response, next);
+    this.serve(this.events, 'event callback', request, response, next);
 
   /** The client-message route's middleware. */
   readonly clientMessagesMiddleware: InboundMiddleware = (request, response, next) =>
-    this.serve(this.clientMessages, request, response, next);
+    this.serve(this.clientMessages, 'client message', request, response, next);
+
+  /** Writes the refusals still gathered (shutting down). */
+  flushLogs(): void {
+    this.refusals.flush();
+  }
 
   private serve(
     receiver: RtcEventReceiver | RtcClientMessageReceiver | undefined,
+    what: string,
     request: InboundRequest,
     response: ServerResponse,
     next: (error?: unknown) => void,
@@ -143,7 +158,12 @@ export class RtcInboundRoutes implements OnModuleInit {
         arrivedAt,
       )
       .then(
-        (answer) => write(response, answer),
+        (answer) => {
+          if (answer.reason !== undefined) {
+            this.refusals.record(`RTC ${what} refused (${answer.status}): ${answer.reason}`);
+          }
+          write(response, answer);
+        },
         (error: unknown) => next(error),
       );
   }
