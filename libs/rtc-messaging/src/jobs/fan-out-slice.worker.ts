@@ -22,7 +22,7 @@ import type { ResolvedFanOutJobsOptions } from './fan-out-jobs.options';
 import { JobsErrorLog } from './jobs-error-log';
 import { bullConnection } from './redis-connection';
 import { SliceBacklog } from './fan-out-slice.backlog';
-import { sliceJobOptions } from './slice-job-options';
+import { refusesUnsent, sliceBackoff, sliceJobOptions } from './slice-job-options';
 
 /** How often a running slice looks for a cancel made by another process, in ms. */
 const CANCEL_POLL_MS = 250;
@@ -74,6 +74,7 @@ export class FanOutSliceWorker implements OnApplicationBootstrap, BeforeApplicat
       lockDuration: recoverAfterMs,
       stalledInterval: recoverAfterMs,
       maxStalledCount: MAX_STALLED,
+      settings: { backoffStrategy: sliceBackoff },
     });
     // Without a listener an 'error' event would crash the process; Redis errors are retried.
     this.errors.watch(this.worker, 'Fan-out worker');
@@ -92,8 +93,8 @@ export class FanOutSliceWorker implements OnApplicationBootstrap, BeforeApplicat
   /** Sends one slice of a fan-out; throws (BullMQ retries it) when a recipient has no outcome. */
   private async process(job: Job<FanOutSliceData>): Promise<void> {
     const { jobId: id, slice } = job.data;
-    // On its last attempt a slice records what it could not send `refused`, so the job ends.
-    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    // From its 20th attempt a slice records what it could not send `refused`, so the job ends.
+    const lastAttempt = refusesUnsent(job.attemptsMade);
     // What the last run of this slice here could not write goes first (Redis was unreachable).
     await this.backlog.replay(this.store, id, slice);
     const spec = await this.store.spec(id);
