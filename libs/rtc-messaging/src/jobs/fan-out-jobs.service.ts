@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { FieldViolation, RtcValidationError } from '../errors';
+import { FieldViolation, RtcError, RtcValidationError } from '../errors';
 import { MAX_ENTRY_VIOLATIONS, malformedIdViolations } from '../room/rtc-id-list.validator';
 import { ID_PATTERN } from '../rtc-openapi.constants';
 import { fanOutArgumentViolations } from '../unicast/fan-out';
 import { MessageContentDto, rtcIdRuleText, validateInput } from '../validation';
 import { FanOutJobNotFoundError } from './fan-out-job-not-found.error';
+import { FanOutJobsUnavailableError } from './fan-out-jobs-unavailable.error';
 import { FanOutJobStore } from './fan-out-job.store';
 import { FanOutJobWriter } from './fan-out-job.writer';
 import type {
@@ -103,7 +104,8 @@ export class FanOutJobs {
    * rule, leaves nothing behind in Redis and nothing is sent.
    * @throws RtcValidationError when the message or an option breaks a rule, a recipient is not a
    *   string, there are more than `maxRecipients`, or (`malformedIds: 'fail'`) an id is malformed
-   * @throws FanOutJobsUnavailableError when Redis is down (before anything is read or written)
+   * @throws FanOutJobsUnavailableError when Redis is down (before anything is read or written), or
+   *   fails while the job is written
    */
   async create(input: CreateFanOutJobInput): Promise<CreatedFanOutJob> {
     const { to, message, binary, from, appId, atLeastOnce, malformedIds } = input ?? ({} as never);
@@ -165,41 +167,47 @@ export class FanOutJobs {
         if (!wellFormed) malformed.add(index);
         // Once creation is bound to fail, the rest is only read, to name every malformed id.
         if (malformed.failing) malformed.skipped++;
-        else await writer.push(id, wellFormed ? undefined : RECIPIENT_ID_RULE);
+        else await unavailableIfFails(writer.push(id, wellFormed ? undefined : RECIPIENT_ID_RULE));
       }
       malformed.throwIfAny();
-      await writer.drain();
+      await unavailableIfFails(writer.drain());
       const total = writer.total;
       const slices = writer.slices;
       // Nothing left to send (no id, or every one refused): the job ends as it is created.
       const ended = writer.refused === total;
       const createdAt = Date.now();
-      await writer.writeMeta(
-        {
-          total,
-          slices,
-          sliceSize,
-          lanes: lanesPerJob,
-          message: content.message,
-          binary: content.binary ?? false,
-          from: content.from,
-          appId: content.appId,
-          atLeastOnce: atLeastOnce ?? false,
-          retentionMs,
-        },
-        { createdAt, refused: writer.refused, ended },
+      await unavailableIfFails(
+        writer.writeMeta(
+          {
+            total,
+            slices,
+            sliceSize,
+            lanes: lanesPerJob,
+            message: content.message,
+            binary: content.binary ?? false,
+            from: content.from,
+            appId: content.appId,
+            atLeastOnce: atLeastOnce ?? false,
+            retentionMs,
+          },
+          { createdAt, refused: writer.refused, ended },
+        ),
       );
       if (!ended) {
-        await this.queue.addBulk(
-          Array.from({ length: Math.min(lanesPerJob, slices) }, (_, slice) => ({
-            name: FAN_OUT_SLICE_JOB,
-            data: { jobId: writer.id, slice },
-            opts: sliceJobOptions(writer.id, slice, retentionMs),
-          })),
+        await unavailableIfFails(
+          this.queue.addBulk(
+            Array.from({ length: Math.min(lanesPerJob, slices) }, (_, slice) => ({
+              name: FAN_OUT_SLICE_JOB,
+              data: { jobId: writer.id, slice },
+              opts: sliceJobOptions(writer.id, slice, retentionMs),
+            })),
+          ),
         );
       }
       // A job that ended at creation is kept for its retention from then, like any other.
-      await writer.seal(this.store, ended ? createdAt + retentionMs : undefined);
+      await unavailableIfFails(
+        writer.seal(this.store, ended ? createdAt + retentionMs : undefined),
+      );
     } catch (error) {
       // Nobody has the id yet: the half-written job goes (its lease would end it anyway).
       await writer.discard().catch(() => undefined);
@@ -275,4 +283,17 @@ export class FanOutJobs {
       await sleep(intervalMs, undefined, { signal }).catch(() => undefined);
     }
   }
+}
+
+/**
+ * `step` (a write of a creation), its Redis failure as `FanOutJobsUnavailableError`: Redis going
+ * away mid-creation, after the check that it was up, is as unavailable as Redis down before it.
+ * The input's own errors are not wrapped: they come from the loop, not from these steps.
+ */
+function unavailableIfFails<T>(step: Promise<T>): Promise<T> {
+  return step.catch((error: unknown) => {
+    throw error instanceof RtcError
+      ? error
+      : new FanOutJobsUnavailableError('failed', { cause: error });
+  });
 }
