@@ -61,7 +61,8 @@ describe('RedisEventClaimStore (on the shared Redis, with a unique key prefix)',
   });
 
   it('undoes a claim whose SET timed out but landed, so that the retry does not wait on nobody', async () => {
-    // A relay to the real Redis that holds what the client sends for 300 ms: a slow link.
+    // A relay to the real Redis that holds what the client sends for 800 ms: a slow link, far
+    // past the store's 100 ms limit even on a loaded machine.
     const { host, port } = testRedisAddress();
     const sockets = new Set<Socket>();
     const relay: Server = createServer((inbound) => {
@@ -70,7 +71,7 @@ describe('RedisEventClaimStore (on the shared Redis, with a unique key prefix)',
         sockets.add(socket);
         socket.on('error', () => undefined);
       }
-      inbound.on('data', (chunk) => setTimeout(() => outbound.write(chunk), 300));
+      inbound.on('data', (chunk) => setTimeout(() => outbound.write(chunk), 800));
       outbound.pipe(inbound);
     });
     await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
@@ -87,7 +88,7 @@ describe('RedisEventClaimStore (on the shared Redis, with a unique key prefix)',
       await expect(slowStore.claim('e5', 'a', 30_000)).rejects.toThrow(
         /did not answer within 100 ms/,
       );
-      // The SET lands at about 300 ms, and the release sent behind it after it: a PING sent now
+      // The SET lands at about 800 ms, and the release sent behind it after it: a PING sent now
       // is answered once both are done.
       await slow.ping();
       expect(await client.get(`${prefix}e5`)).toBeNull();
