@@ -142,6 +142,9 @@ export class FanOutJobs {
     const { redis, keyPrefix } = this.store.connection;
     const writer = new FanOutJobWriter(redis, keyPrefix, randomUUID(), sliceSize);
     const malformed = new MalformedIds(malformedIds === 'fail');
+    // Whether a write to Redis (not the input) was under way when something failed: a flag per
+    // id rather than a wrapper promise per id, for a million of them.
+    let writing = false;
     try {
       for await (const id of to as Iterable<string> | AsyncIterable<string>) {
         const index = writer.total + malformed.skipped;
@@ -167,51 +170,54 @@ export class FanOutJobs {
         if (!wellFormed) malformed.add(index);
         // Once creation is bound to fail, the rest is only read, to name every malformed id.
         if (malformed.failing) malformed.skipped++;
-        else await unavailableIfFails(writer.push(id, wellFormed ? undefined : RECIPIENT_ID_RULE));
+        else {
+          writing = true;
+          await writer.push(id, wellFormed ? undefined : RECIPIENT_ID_RULE);
+          writing = false;
+        }
       }
       malformed.throwIfAny();
-      await unavailableIfFails(writer.drain());
+      writing = true;
+      await writer.drain();
       const total = writer.total;
       const slices = writer.slices;
       // Nothing left to send (no id, or every one refused): the job ends as it is created.
       const ended = writer.refused === total;
       const createdAt = Date.now();
-      await unavailableIfFails(
-        writer.writeMeta(
-          {
-            total,
-            slices,
-            sliceSize,
-            lanes: lanesPerJob,
-            message: content.message,
-            binary: content.binary ?? false,
-            from: content.from,
-            appId: content.appId,
-            atLeastOnce: atLeastOnce ?? false,
-            retentionMs,
-          },
-          { createdAt, refused: writer.refused, ended },
-        ),
+      await writer.writeMeta(
+        {
+          total,
+          slices,
+          sliceSize,
+          lanes: lanesPerJob,
+          message: content.message,
+          binary: content.binary ?? false,
+          from: content.from,
+          appId: content.appId,
+          atLeastOnce: atLeastOnce ?? false,
+          retentionMs,
+        },
+        { createdAt, refused: writer.refused, ended },
       );
       if (!ended) {
-        await unavailableIfFails(
-          this.queue.addBulk(
-            Array.from({ length: Math.min(lanesPerJob, slices) }, (_, slice) => ({
-              name: FAN_OUT_SLICE_JOB,
-              data: { jobId: writer.id, slice },
-              opts: sliceJobOptions(writer.id, slice, retentionMs),
-            })),
-          ),
+        await this.queue.addBulk(
+          Array.from({ length: Math.min(lanesPerJob, slices) }, (_, slice) => ({
+            name: FAN_OUT_SLICE_JOB,
+            data: { jobId: writer.id, slice },
+            opts: sliceJobOptions(writer.id, slice, retentionMs),
+          })),
         );
       }
       // A job that ended at creation is kept for its retention from then, like any other.
-      await unavailableIfFails(
-        writer.seal(this.store, ended ? createdAt + retentionMs : undefined),
-      );
+      await writer.seal(this.store, ended ? createdAt + retentionMs : undefined);
     } catch (error) {
       // Nobody has the id yet: the half-written job goes (its lease would end it anyway).
       await writer.discard().catch(() => undefined);
-      throw error;
+      // Redis failing after the check above is as unavailable as Redis down before it; the
+      // input's own errors pass as they are.
+      throw writing && !(error instanceof RtcError)
+        ? new FanOutJobsUnavailableError('failed', { cause: error })
+        : error;
     }
     return { id: writer.id, total: writer.total };
   }
@@ -283,17 +289,4 @@ export class FanOutJobs {
       await sleep(intervalMs, undefined, { signal }).catch(() => undefined);
     }
   }
-}
-
-/**
- * `step` (a write of a creation), its Redis failure as `FanOutJobsUnavailableError`: Redis going
- * away mid-creation, after the check that it was up, is as unavailable as Redis down before it.
- * The input's own errors are not wrapped: they come from the loop, not from these steps.
- */
-function unavailableIfFails<T>(step: Promise<T>): Promise<T> {
-  return step.catch((error: unknown) => {
-    throw error instanceof RtcError
-      ? error
-      : new FanOutJobsUnavailableError('failed', { cause: error });
-  });
 }
