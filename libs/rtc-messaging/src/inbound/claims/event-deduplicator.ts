@@ -112,17 +112,9 @@ export class EventDeduplicator {
     }
     const run = this.runClaimed({ key, owner, startedAt: performance.now() }, handler, settled);
     this.running.add(run);
-    const ms = deadlineAt - performance.now();
-    return new Promise<DeduplicatedRun>((resolve) => {
-      const timer = ms > 0 ? setTimeout(resolve, ms, TIMED_OUT_RUN) : undefined;
-      if (!timer) resolve(TIMED_OUT_RUN);
-      // runClaimed never rejects.
-      void run.then((outcome) => {
-        this.running.delete(run);
-        clearTimeout(timer);
-        resolve(outcome);
-      });
-    });
+    // runClaimed never rejects.
+    void run.then(() => this.running.delete(run));
+    return orDeadline(run, deadlineAt - performance.now(), TIMED_OUT_RUN);
   }
 
   /**
