@@ -10,7 +10,10 @@
  */
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
-import { RtcCallbackSecrets } from '../libs/rtc-messaging/src/inbound/rtc-callback-signature';
+import {
+  RTC_CALLBACK_SIGNED_FIELDS,
+  RtcCallbackSecrets,
+} from '../libs/rtc-messaging/src/inbound/rtc-callback-signature';
 
 interface FloorInput {
   readonly secret: string;
@@ -25,16 +28,8 @@ const secrets = new RtcCallbackSecrets(input.secret);
 const redis = new Redis(input.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 250 });
 const MAX_BODY_BYTES = 262_144;
 const CLAIM_TTL_MS = 86_400_000;
-const FIELDS = [
-  'EventType',
-  'EventData',
-  'EventTime',
-  'EventId',
-  'AppId',
-  'Version',
-  'Nonce',
-  'Signature',
-] as const;
+/** The eight fields a delivery must carry as strings: the signed ones and `Signature`. */
+const FIELDS = [...RTC_CALLBACK_SIGNED_FIELDS, 'Signature'] as const;
 
 function answer(response: ServerResponse, status: number, body = ''): void {
   response.writeHead(status, { 'content-length': Buffer.byteLength(body) });
