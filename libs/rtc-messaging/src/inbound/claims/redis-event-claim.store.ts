@@ -119,7 +119,7 @@ export class RedisEventClaimStore implements RtcEventClaimStore {
   private readonly keyPrefix: string;
   private readonly timeoutMs: number;
   private readonly claims: TurnBatch<KeyedItem, 1 | string>;
-  private readonly completions: TurnBatch<KeyedItem, KeyedItem>;
+  private readonly completions: TurnBatch<KeyedItem, void>;
 
   constructor(options: RedisEventClaimStoreOptions) {
     this.keyPrefix = options.keyPrefix;
@@ -139,7 +139,8 @@ export class RedisEventClaimStore implements RtcEventClaimStore {
     );
     this.completions = new TurnBatch(
       (items) =>
-        this.limited(() => client.rtcInboundComplete(...scriptArgs(items))).then(() => items),
+        // Nothing to answer each: a completion either landed, or the batch failed.
+        this.limited(() => client.rtcInboundComplete(...scriptArgs(items))).then(() => []),
       maxKeys,
     );
   }
